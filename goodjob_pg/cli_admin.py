@@ -1,0 +1,164 @@
+"""Operator commands: status, cleanup, retry, discard, reschedule, pause and resume.
+
+Each is a thin wrapper over one goodjob_* SQL function (through
+:mod:`goodjob_pg.db`); errors are turned into one line by the group in
+:mod:`goodjob_pg.cli`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from uuid import UUID
+
+import click
+
+from . import db
+from .cli_common import connect, database_option, format_table, log_level_option, parse_when
+
+__all__ = ["ADMIN_COMMANDS"]
+
+_STATUS_COLUMNS = (
+    "queue",
+    "scheduled",
+    "queued",
+    "running",
+    "retrying",
+    "discarded",
+    "succeeded_last_hour",
+    "oldest_ready_age",
+    "paused",
+)
+
+
+def _url(database_url: str | None) -> str:
+    return database_url if database_url is not None else ""
+
+
+@click.command()
+@database_option
+@log_level_option("warning")
+def status(database_url: str | None) -> None:
+    """Per-queue counts and the age of the oldest ready job (goodjob_queue_stats)."""
+    with connect(_url(database_url)) as conn:
+        stats = db.queue_stats(conn)
+    if not stats:
+        click.echo("no queues yet")
+        return
+    headers = [c for c in _STATUS_COLUMNS if c in stats[0]]
+    headers += [c for c in stats[0] if c not in headers]
+    rows = [[row[c] for c in headers] for row in sorted(stats, key=lambda r: str(r["queue"]))]
+    click.echo(format_table(headers, rows))
+
+
+@click.command("cleanup-preserved-jobs")
+@click.option(
+    "--before-seconds-ago",
+    type=click.FloatRange(min=0),
+    default=1209600,
+    show_default=True,
+    envvar="GOODJOB_BEFORE_SECONDS_AGO",
+    show_envvar=True,
+    help="Delete finished jobs that finished longer ago than this.",
+)
+@click.option(
+    "--include-discarded/--exclude-discarded",
+    default=True,
+    show_default=True,
+    envvar="GOODJOB_INCLUDE_DISCARDED",
+    show_envvar=True,
+    help="Also delete discarded jobs, or only succeeded ones.",
+)
+@database_option
+@log_level_option("warning")
+def cleanup_preserved_jobs(
+    before_seconds_ago: float, include_discarded: bool, database_url: str | None
+) -> None:
+    """Delete finished jobs (and their executions) older than a cut-off."""
+    with connect(_url(database_url)) as conn:
+        count = db.cleanup_preserved_jobs(
+            conn, timedelta(seconds=before_seconds_ago), include_discarded
+        )
+    click.echo(f"deleted {count} job(s)")
+
+
+@click.command()
+@click.argument("job_id", metavar="ID", type=click.UUID)
+@database_option
+@log_level_option("warning")
+def retry(job_id: UUID, database_url: str | None) -> None:
+    """Run a discarded, scheduled or queued job again now."""
+    with connect(_url(database_url)) as conn:
+        click.echo(db.retry_job(conn, job_id))
+
+
+@click.command()
+@click.argument("job_id", metavar="ID", type=click.UUID)
+@click.option("--reason", help="Recorded as the job's last error.", show_envvar=True)
+@database_option
+@log_level_option("warning")
+def discard(job_id: UUID, reason: str | None, database_url: str | None) -> None:
+    """Discard a scheduled or queued job."""
+    with connect(_url(database_url)) as conn:
+        click.echo(db.discard_job(conn, job_id, reason))
+
+
+@click.command()
+@click.argument("job_id", metavar="ID", type=click.UUID)
+@click.option(
+    "--run-at", metavar="ISO8601", help="New run time, with a UTC offset.", show_envvar=True
+)
+@click.option(
+    "--delay",
+    type=float,
+    metavar="SECONDS",
+    help="Run this many seconds from now.",
+    show_envvar=True,
+)
+@database_option
+@log_level_option("warning")
+def reschedule(
+    job_id: UUID, run_at: str | None, delay: float | None, database_url: str | None
+) -> None:
+    """Move a scheduled or queued job to another run time."""
+    when = parse_when(run_at, delay)
+    if when is None:
+        raise click.UsageError("pass --run-at or --delay")
+    with connect(_url(database_url)) as conn:
+        click.echo(db.reschedule_job(conn, job_id, when))
+
+
+def _pause_command(name: str, action: Callable[..., None], doc: str) -> click.Command:
+    @click.option("--queue", help="A queue name.", show_envvar=True)
+    @click.option("--task", help="A task name.", show_envvar=True)
+    @click.option("--label", help="A label.", show_envvar=True)
+    @database_option
+    @log_level_option("warning")
+    def command(
+        queue: str | None, task: str | None, label: str | None, database_url: str | None
+    ) -> None:
+        if queue is None and task is None and label is None:
+            raise click.UsageError("pass --queue, --task and/or --label")
+        with connect(_url(database_url)) as conn:
+            action(conn, queue=queue, task=task, label=label)
+        targets = [
+            f"{k} {v!r}" for k, v in (("queue", queue), ("task", task), ("label", label)) if v
+        ]
+        click.echo(f"{name}d {', '.join(targets)}")
+
+    command.__doc__ = doc
+    return click.command(name)(command)
+
+
+pause = _pause_command("pause", db.pause, "Stop fetching jobs of a queue, a task or a label.")
+resume = _pause_command("resume", db.resume, "Resume a paused queue, task or label.")
+
+ADMIN_COMMANDS: tuple[click.Command, ...] = (
+    status,
+    cleanup_preserved_jobs,
+    retry,
+    discard,
+    reschedule,
+    pause,
+    resume,
+)

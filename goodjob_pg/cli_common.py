@@ -1,0 +1,217 @@
+"""Shared pieces of the command line: options, app loading, connections, output."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, TypeVar
+
+import click
+import psycopg
+
+from .registry import App
+
+__all__ = [
+    "CliError",
+    "app_option",
+    "connect",
+    "database_option",
+    "format_table",
+    "load_app",
+    "log_level_option",
+    "one_line",
+    "parse_json",
+    "parse_when",
+    "resolve_database_url",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+class CliError(click.ClickException):
+    """An error shown as one line, ``error: ...``, with exit code 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message (with detail and hint for SQL errors) on one line."""
+    parts = [str(exc)]
+    for extra in ("detail", "hint"):
+        value = getattr(exc, extra, None)
+        if isinstance(value, str) and value:
+            parts.append(value)
+    diag = getattr(exc, "diag", None)
+    if isinstance(exc, psycopg.Error) and diag is not None and diag.message_primary:
+        parts = [diag.message_primary] + [m for m in (diag.message_detail, diag.message_hint) if m]
+    text = " ".join(" ".join(p.split()) for p in parts if p.strip())
+    return text or type(exc).__name__
+
+
+def database_option(f: F) -> F:
+    """``--database-url`` (GOODJOB_DATABASE_URL, then DATABASE_URL)."""
+    return click.option(
+        "--database-url",
+        envvar=["GOODJOB_DATABASE_URL", "DATABASE_URL"],
+        show_envvar=True,
+        metavar="URL",
+        help="libpq URL or conninfo. Default: the --app's URL, else libpq's PG* defaults.",
+    )(f)
+
+
+def app_option(*, required: bool) -> Callable[[F], F]:
+    """``--app module:attribute`` (GOODJOB_APP)."""
+    return click.option(
+        "--app",
+        "app_spec",
+        envvar="GOODJOB_APP",
+        show_envvar=True,
+        required=required,
+        metavar="MODULE:ATTR",
+        help="The App to use, e.g. myproject.jobs:app (ATTR defaults to 'app').",
+    )
+
+
+def _configure_logging(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    logging.basicConfig(
+        level=value.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger().setLevel(value.upper())
+
+
+def log_level_option(default: str) -> Callable[[F], F]:
+    """``--log-level`` (GOODJOB_LOG_LEVEL); the only place that configures logging."""
+    return click.option(
+        "--log-level",
+        type=click.Choice(LOG_LEVELS, case_sensitive=False),
+        default=default,
+        show_default=True,
+        envvar="GOODJOB_LOG_LEVEL",
+        show_envvar=True,
+        expose_value=False,
+        callback=_configure_logging,
+        help="Logging level (logs go to stderr).",
+    )
+
+
+def load_app(spec: str) -> App:
+    """Import ``module:attribute`` (attribute default ``app``) and return the App."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name:
+        raise click.BadParameter(f"expected MODULE:ATTR, got {spec!r}", param_hint="--app")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like python -m: the project directory is importable
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise click.BadParameter(
+            f"cannot import {module_name!r}: {exc}", param_hint="--app"
+        ) from None
+    for part in (attr or "app").split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise click.BadParameter(
+                f"module {module_name!r} has no attribute {attr or 'app'!r}", param_hint="--app"
+            ) from None
+    if not isinstance(obj, App) and callable(obj):
+        obj = obj()  # an app factory
+    if not isinstance(obj, App):
+        raise click.BadParameter(
+            f"{spec!r} is {type(obj).__name__}, not an App", param_hint="--app"
+        )
+    return obj
+
+
+def resolve_database_url(database_url: str | None, app: App | None) -> str:
+    """--database-url (or its environment variables), else the App's URL, else libpq defaults."""
+    if database_url is not None:
+        if app is not None:
+            app.database_url = database_url
+        return database_url
+    return app.database_url if app is not None else ""
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """One autocommit connection for a command (fails fast, unlike a pool)."""
+    return psycopg.connect(url, autocommit=True)
+
+
+def parse_json(text: str, kind: type, option: str) -> Any:
+    """Parse a JSON option that must hold a ``list`` or a ``dict``."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint=option) from None
+    if not isinstance(value, kind):
+        expected = "an array" if kind is list else "an object"
+        raise click.BadParameter(f"must be {expected} in JSON, got {text!r}", param_hint=option)
+    return value
+
+
+def parse_when(run_at: str | None, delay: float | None) -> datetime | None:
+    """``--run-at`` (ISO 8601 with an offset) or ``--delay`` seconds as a time; None for now."""
+    if run_at is not None and delay is not None:
+        raise click.UsageError("pass --run-at or --delay, not both")
+    if delay is not None:
+        return datetime.now(UTC) + timedelta(seconds=delay)
+    if run_at is None:
+        return None
+    try:
+        when = datetime.fromisoformat(run_at)
+    except ValueError:
+        raise click.BadParameter(
+            f"not an ISO 8601 time: {run_at!r}", param_hint="--run-at"
+        ) from None
+    if when.tzinfo is None:
+        raise click.BadParameter(
+            f"{run_at!r} has no UTC offset; add one, e.g. {run_at}+00:00 or {run_at}Z",
+            param_hint="--run-at",
+        )
+    return when
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, timedelta):
+        seconds = max(value.total_seconds(), 0.0)
+        if seconds < 60:
+            return f"{seconds:.1f}s"
+        minutes, secs = divmod(int(seconds), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+    return str(value)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as an aligned text table (numbers right-aligned)."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [
+        all(isinstance(row[i], int | float) and not isinstance(row[i], bool) for row in rows)
+        for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        out = [
+            v.rjust(w) if num and rows else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in cells)])

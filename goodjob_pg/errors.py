@@ -1,0 +1,240 @@
+"""Exceptions raised by goodjob-pg, and the two a task raises to steer its job.
+
+Hierarchy::
+
+    Exception
+     +-- GoodjobError                       base of every goodjob-pg error
+     |    +-- NoCurrentJobError             current_job() outside a job (also RuntimeError)
+     |    +-- AppClosedError                the App was closed (also RuntimeError)
+     |    +-- DuplicateTaskError            two callables under one task name (also ValueError)
+     |    +-- UnknownTaskError              no task registered under a name (also LookupError)
+     |    +-- SQLError                      a goodjob_* SQL function refused (SQLSTATE class GJ)
+     |         +-- InvalidInputError        bad argument, nothing changed (also ValueError)
+     |         |    +-- InvalidTaskNameError         GJ001
+     |         |    +-- InvalidArgsError             GJ002
+     |         |    +-- InvalidKwargsError           GJ003
+     |         |    +-- InvalidQueueNameError        GJ004
+     |         |    +-- InvalidMaxAttemptsError      GJ005
+     |         |    +-- InvalidJobSpecError          GJ006
+     |         |    +-- InvalidQueueSelectorError    GJ007
+     |         |    +-- InvalidMaxJobsError          GJ008
+     |         |    +-- InvalidTaskDefinitionError   GJ012
+     |         |    +-- InvalidOperatorArgumentError GJ013
+     |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
+     |         +-- JobNotFoundError                  GJ010 (also LookupError)
+     |         +-- JobStateError                     GJ011 not allowed in the job's state
+     +-- Retry                              raised by a task: retry now or at ``run_at``
+     +-- Discard                            raised by a task: discard the job now
+
+``SQLSTATE_ERRORS`` maps each SQLSTATE to its class; :func:`goodjob_pg.db.translate`
+uses it to turn psycopg errors into these classes, keeping the server's message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+__all__ = [
+    "SQLSTATE_ERRORS",
+    "AppClosedError",
+    "Discard",
+    "DuplicateTaskError",
+    "GoodjobError",
+    "InvalidArgsError",
+    "InvalidInputError",
+    "InvalidJobSpecError",
+    "InvalidKwargsError",
+    "InvalidMaxAttemptsError",
+    "InvalidMaxJobsError",
+    "InvalidOperatorArgumentError",
+    "InvalidQueueNameError",
+    "InvalidQueueSelectorError",
+    "InvalidTaskDefinitionError",
+    "InvalidTaskNameError",
+    "JobNotFoundError",
+    "JobStateError",
+    "NoCurrentJobError",
+    "ProcessLeaseError",
+    "Retry",
+    "SQLError",
+    "UnknownTaskError",
+]
+
+
+class GoodjobError(Exception):
+    """Base class of every error goodjob-pg raises."""
+
+
+class NoCurrentJobError(GoodjobError, RuntimeError):
+    """``current_job()`` was called outside a running job."""
+
+
+class AppClosedError(GoodjobError, RuntimeError):
+    """The App was closed; it does not connect again."""
+
+
+class DuplicateTaskError(GoodjobError, ValueError):
+    """A different callable is already registered under this task name."""
+
+
+class UnknownTaskError(GoodjobError, LookupError):
+    """No task is registered under this name in this App."""
+
+
+class SQLError(GoodjobError):
+    """A goodjob_* SQL function raised one of its documented SQLSTATEs.
+
+    ``str(err)`` is the server's message; ``sqlstate``, ``detail`` and ``hint``
+    carry the rest of the diagnostic.
+    """
+
+    sqlstate: str = ""
+
+    def __init__(self, message: str, *, detail: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.hint = hint
+
+
+class InvalidInputError(SQLError, ValueError):
+    """An argument was refused; the call changed nothing."""
+
+
+class InvalidTaskNameError(InvalidInputError):
+    """GJ001: task name empty, null or longer than 255 characters."""
+
+    sqlstate = "GJ001"
+
+
+class InvalidArgsError(InvalidInputError):
+    """GJ002: ``args`` is not a JSON array."""
+
+    sqlstate = "GJ002"
+
+
+class InvalidKwargsError(InvalidInputError):
+    """GJ003: ``kwargs`` is not a JSON object."""
+
+    sqlstate = "GJ003"
+
+
+class InvalidQueueNameError(InvalidInputError):
+    """GJ004: queue name empty, too long, or with a reserved character."""
+
+    sqlstate = "GJ004"
+
+
+class InvalidMaxAttemptsError(InvalidInputError):
+    """GJ005: ``max_attempts`` below 1."""
+
+    sqlstate = "GJ005"
+
+
+class InvalidJobSpecError(InvalidInputError):
+    """GJ006: a bad job spec in goodjob_enqueue_many, or a bad option value."""
+
+    sqlstate = "GJ006"
+
+
+class InvalidQueueSelectorError(InvalidInputError):
+    """GJ007: a queue selector for fetch with bad syntax."""
+
+    sqlstate = "GJ007"
+
+
+class InvalidMaxJobsError(InvalidInputError):
+    """GJ008: ``max_jobs`` outside 1..1000."""
+
+    sqlstate = "GJ008"
+
+
+class ProcessLeaseError(SQLError):
+    """GJ009: unknown process id, or its lease is held by another session."""
+
+    sqlstate = "GJ009"
+
+
+class JobNotFoundError(SQLError, LookupError):
+    """GJ010: no job with this id."""
+
+    sqlstate = "GJ010"
+
+
+class JobStateError(SQLError):
+    """GJ011: the operation is not allowed in the job's current state."""
+
+    sqlstate = "GJ011"
+
+
+class InvalidTaskDefinitionError(InvalidInputError):
+    """GJ012: bad backoff kind, backoff base or preservation policy."""
+
+    sqlstate = "GJ012"
+
+
+class InvalidOperatorArgumentError(InvalidInputError):
+    """GJ013: bad argument to an operator function."""
+
+    sqlstate = "GJ013"
+
+
+SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
+    cls.sqlstate: cls
+    for cls in (
+        InvalidTaskNameError,
+        InvalidArgsError,
+        InvalidKwargsError,
+        InvalidQueueNameError,
+        InvalidMaxAttemptsError,
+        InvalidJobSpecError,
+        InvalidQueueSelectorError,
+        InvalidMaxJobsError,
+        ProcessLeaseError,
+        JobNotFoundError,
+        JobStateError,
+        InvalidTaskDefinitionError,
+        InvalidOperatorArgumentError,
+    )
+}
+
+
+class Retry(Exception):
+    """Raised by a task to ask for another attempt now, or at a given time.
+
+    The attempt counts towards ``max_attempts``.
+
+    Parameters:
+        run_at: when to run again (timezone-aware), or ``None`` for now.
+        delay: seconds (or a timedelta) from now; exclusive with ``run_at``.
+        reason: recorded as the attempt's error message.
+    """
+
+    def __init__(
+        self,
+        reason: str = "retry requested",
+        *,
+        run_at: datetime | None = None,
+        delay: float | timedelta | None = None,
+    ) -> None:
+        super().__init__(reason)
+        if run_at is not None and delay is not None:
+            raise ValueError("Retry takes run_at or delay, not both")
+        if run_at is not None and run_at.tzinfo is None:
+            raise ValueError("Retry(run_at=...) must be timezone-aware")
+        self.reason = reason
+        self.run_at = run_at
+        self.delay = (
+            delay if isinstance(delay, timedelta) or delay is None else timedelta(seconds=delay)
+        )
+
+
+class Discard(Exception):
+    """Raised by a task to discard its job now, without further attempts.
+
+    Parameters:
+        reason: recorded as the attempt's error message.
+    """
+
+    def __init__(self, reason: str = "discarded by the task") -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,222 @@
+"""Run one claimed job and turn what happened into a :class:`~goodjob_pg.jobs.Result`.
+
+This is the single place that maps a Job to a Result:
+
+- no task registered under the job's name: ``failed`` with error class
+  ``UnknownTaskError`` (SQL retries it per policy, so a rolling deploy heals);
+- arguments that do not fit the callable's signature: ``discarded`` (TypeError);
+- ``Discard``, or an exception listed in the task's ``discard_on``: ``discarded``;
+- ``Retry``: ``retry`` (now, or at its ``run_at``/``delay``), counting the attempt;
+- with a non-empty ``retry_on``, an exception not listed there: ``discarded``;
+- any other ``Exception``: ``failed`` (SQL decides retry or discard);
+- a normal return: ``succeeded``.
+
+``KeyboardInterrupt``, ``SystemExit`` and ``asyncio.CancelledError`` propagate.
+``app.on_error(exc, job)`` is called for every error except ``Retry`` and
+``Discard``; an exception in it is logged and ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .context import JobContext, _current
+from .errors import Discard, Retry, UnknownTaskError
+from .jobs import Job, Outcome, Result
+
+if TYPE_CHECKING:
+    from .registry import App
+    from .tasks import Task
+
+__all__ = ["aexecute", "error_class_name", "execute", "resolve"]
+
+logger = logging.getLogger(__name__)
+
+_BACKTRACE_FRAMES = 50  # the innermost frames kept in error_backtrace
+
+
+def resolve(app: App, job: Job) -> Task[Any, Any] | None:
+    """The task a job names, or None when this App has none (the worker can test ``is_async``)."""
+    return app._tasks.get(job.task)
+
+
+def execute(app: App, job: Job, shutting_down: threading.Event) -> Result:
+    """Run a job in the calling thread and return its Result (never raises for task errors).
+
+    An ``async def`` task is run to completion on a new event loop; a worker
+    with its own loop should await :func:`aexecute` instead.
+    """
+    task = app._tasks.get(job.task)
+    if task is None:
+        return _unknown_task(app, job)
+    if task.is_async:
+        return _run_coroutine_blocking(aexecute(app, job, shutting_down))
+    token = _current.set(_context(job, shutting_down))
+    try:
+        task.func(*job.args, **job.kwargs)
+    except Exception as exc:
+        return _from_exception(app, job, task, exc)
+    finally:
+        _current.reset(token)
+    return _succeeded(job)
+
+
+async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result:
+    """Run a job on the running event loop and return its Result.
+
+    A sync task given here runs in a thread (``asyncio.to_thread``).
+    """
+    task = app._tasks.get(job.task)
+    if task is None:
+        return _unknown_task(app, job)
+    if not task.is_async:
+        return await asyncio.to_thread(execute, app, job, shutting_down)
+    token = _current.set(_context(job, shutting_down))
+    try:
+        await task.func(*job.args, **job.kwargs)
+    except Exception as exc:
+        return _from_exception(app, job, task, exc)
+    finally:
+        _current.reset(token)
+    return _succeeded(job)
+
+
+def error_class_name(exc: BaseException) -> str:
+    """``module.QualName`` of an exception's class (bare name for builtins)."""
+    cls = type(exc)
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+def _context(job: Job, shutting_down: threading.Event) -> JobContext:
+    return JobContext(
+        id=job.id,
+        attempt=job.attempts,
+        max_attempts=job.max_attempts,
+        queue=job.queue,
+        labels=tuple(job.labels or ()),
+        batch_id=job.batch_id,
+        task=job.task,
+        _shutdown=shutting_down,
+    )
+
+
+def _extra(action: str, job: Job) -> dict[str, Any]:
+    return {"action": action, "job_id": job.id, "task": job.task, "attempt": job.attempts}
+
+
+def _succeeded(job: Job) -> Result:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("job %s (%s) succeeded", job.id, job.task, extra=_extra("job_succeeded", job))
+    return Result(job.id, job.attempts, Outcome.SUCCEEDED)
+
+
+def _unknown_task(app: App, job: Job) -> Result:
+    known = ", ".join(sorted(app._tasks)) or "(none)"
+    message = f"no task named {job.task!r} is registered in this worker; known tasks: {known}"
+    logger.warning("job %s: %s", job.id, message, extra=_extra("job_unknown_task", job))
+    _report_error(app, UnknownTaskError(message), job)
+    return Result(job.id, job.attempts, Outcome.FAILED, "UnknownTaskError", message)
+
+
+def _from_exception(app: App, job: Job, task: Task[Any, Any], exc: Exception) -> Result:
+    if isinstance(exc, Retry):
+        run_at = exc.run_at
+        if run_at is None and exc.delay is not None:
+            run_at = datetime.now(UTC) + exc.delay
+        logger.info(
+            "job %s (%s) asked for a retry: %s",
+            job.id,
+            job.task,
+            exc.reason,
+            extra=_extra("job_retry_requested", job),
+        )
+        return Result(
+            job.id, job.attempts, Outcome.RETRY, error_class_name(exc), exc.reason, run_at=run_at
+        )
+    if isinstance(exc, Discard):
+        logger.warning(
+            "job %s (%s) discarded itself: %s",
+            job.id,
+            job.task,
+            exc.reason,
+            extra=_extra("job_discarded", job),
+        )
+        return Result(job.id, job.attempts, Outcome.DISCARDED, error_class_name(exc), exc.reason)
+    if isinstance(exc, TypeError) and _bad_arguments(task, job):
+        outcome = Outcome.DISCARDED
+        action = "job_bad_arguments"
+        message = f"task {job.task!r} cannot take the job's arguments: {exc}"
+    else:
+        discard_on, retry_on = task.defaults.discard_on, task.defaults.retry_on
+        final = isinstance(exc, discard_on) or bool(retry_on and not isinstance(exc, retry_on))
+        outcome = Outcome.DISCARDED if final else Outcome.FAILED
+        action = "job_discarded" if final else "job_failed"
+        message = str(exc)
+    level = logging.ERROR if outcome is Outcome.DISCARDED else logging.WARNING
+    logger.log(
+        level,
+        "job %s (%s) %s on attempt %d: %s: %s",
+        job.id,
+        job.task,
+        "discarded" if outcome is Outcome.DISCARDED else "failed",
+        job.attempts,
+        error_class_name(exc),
+        message,
+        extra=_extra(action, job),
+    )
+    _report_error(app, exc, job)
+    return Result(job.id, job.attempts, outcome, error_class_name(exc), message, _backtrace(exc))
+
+
+def _bad_arguments(task: Task[Any, Any], job: Job) -> bool:
+    # Called only after a TypeError, so the success path pays no bind() cost.
+    try:
+        task.signature.bind(*job.args, **job.kwargs)
+    except TypeError:
+        return True
+    return False
+
+
+def _backtrace(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next  # drop the frame of execute() itself
+    return "".join(traceback.format_exception(type(exc), exc, tb, limit=-_BACKTRACE_FRAMES))
+
+
+def _report_error(app: App, exc: BaseException, job: Job) -> None:
+    hook = app.on_error
+    if hook is None:
+        return
+    try:
+        hook(exc, job)
+    except Exception:
+        logger.exception(
+            "on_error hook failed for job %s (%s)",
+            job.id,
+            job.task,
+            extra=_extra("on_error_failed", job),
+        )
+
+
+def _run_coroutine_blocking(coro: Any) -> Result:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        result: Result = asyncio.run(coro)
+        return result
+    # Called from inside a running loop (e.g. inline mode in async code): use a fresh thread.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="goodjob-inline") as pool:
+        result = pool.submit(asyncio.run, coro).result()
+    return result

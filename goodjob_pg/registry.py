@@ -1,0 +1,335 @@
+"""The App: task registry, enqueue, task definitions, and the execution modes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
+from uuid import UUID
+
+import psycopg
+
+from . import db
+from .connections import LazyPool
+from .errors import DuplicateTaskError, UnknownTaskError
+from .jobs import Job
+from .options import NO_OPTIONS, EnqueueOptions, Enqueuer
+from .serialization import bind_arguments, check_arguments
+from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
+from .tasks import default_task_name as _default_task_name
+
+if TYPE_CHECKING:
+    from .inline import InlineRunner
+    from .worker import Worker, WorkerConfig
+
+__all__ = ["App", "ExecutionMode", "Task", "TaskOptions"]
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ExecutionMode = Literal["external", "inline", "async"]
+_MODES = ("external", "inline", "async")
+OnError = Callable[[BaseException, Job], object]
+
+
+def _env_database_url() -> str:
+    return os.environ.get("GOODJOB_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+
+
+class App:
+    """A registry of tasks bound to one database.
+
+    Parameters:
+        database_url: libpq URL or conninfo; default ``GOODJOB_DATABASE_URL``,
+            then ``DATABASE_URL``, then libpq's defaults (``PGHOST`` etc.).
+        execution_mode: ``"external"`` (jobs run in a ``goodjob-pg run``
+            process), ``"inline"`` (enqueue runs due jobs at once in the calling
+            thread; for tests) or ``"async"`` (a worker runs in background
+            threads of this process, started by ``start()`` or the first enqueue).
+        on_error: called as ``on_error(exc, job)`` for every exception a task
+            raises (not for ``Retry``/``Discard``); its own errors are logged.
+        pool_size: most connections the enqueue pool opens.
+
+    The constructor does not touch the database; the pool opens on first use.
+    ``close()`` (or leaving ``with app:``) releases connections and stops
+    what ``start()`` or inline mode started; a closed App does not reconnect.
+    """
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        execution_mode: ExecutionMode = "external",
+        on_error: OnError | None = None,
+        pool_size: int = 4,
+    ) -> None:
+        if execution_mode not in _MODES:
+            raise ValueError(
+                f"execution_mode must be one of {', '.join(_MODES)}, not {execution_mode!r}"
+            )
+        url = database_url if database_url is not None else _env_database_url()
+        self._pool = LazyPool(url, pool_size)
+        self.execution_mode: ExecutionMode = execution_mode
+        self.on_error = on_error
+        self._tasks: dict[str, Task[Any, Any]] = {}
+        self._lock = threading.RLock()
+        self._inline: InlineRunner | None = None
+        self._worker: Worker | None = None
+
+    def __repr__(self) -> str:
+        return f"<App mode={self.execution_mode} tasks={len(self._tasks)}>"
+
+    # --- configuration ---------------------------------------------------------------------
+
+    @property
+    def database_url(self) -> str:
+        """The conninfo used for every connection ("" means libpq defaults).
+
+        Settable until the App first connects (the CLI's --database-url does this).
+        """
+        return self._pool.conninfo
+
+    @database_url.setter
+    def database_url(self, value: str) -> None:
+        with self._lock:
+            if self._inline is not None or self._worker is not None:
+                raise RuntimeError("database_url cannot change once the App has connected")
+            self._pool.conninfo = value
+
+    @property
+    def tasks(self) -> Mapping[str, Task[Any, Any]]:
+        """Registered tasks by name (read-only view)."""
+        return MappingProxyType(self._tasks)
+
+    def get_task(self, name: str) -> Task[Any, Any]:
+        """The task registered under ``name``; UnknownTaskError if none."""
+        try:
+            return self._tasks[name]
+        except KeyError:
+            raise UnknownTaskError(
+                f"no task named {name!r}; registered: {', '.join(sorted(self._tasks)) or '(none)'}"
+            ) from None
+
+    # --- registration ----------------------------------------------------------------------
+
+    @overload
+    def task(self, func: Callable[P, R], /) -> Task[P, R]: ...
+
+    @overload
+    def task(
+        self,
+        func: None = None,
+        /,
+        *,
+        name: str | None = None,
+        queue: str | None = None,
+        priority: int | None = None,
+        max_attempts: int | None = None,
+        retry_backoff: Backoff | None = None,
+        retry_on: ExceptionTypes = (),
+        discard_on: ExceptionTypes = (),
+        labels: Iterable[str] = (),
+        preserve: str | None = None,
+    ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+    def task(
+        self,
+        func: Callable[P, R] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        queue: str | None = None,
+        priority: int | None = None,
+        max_attempts: int | None = None,
+        retry_backoff: Backoff | None = None,
+        retry_on: ExceptionTypes = (),
+        discard_on: ExceptionTypes = (),
+        labels: Iterable[str] = (),
+        preserve: str | None = None,
+    ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
+        """Register a sync or ``async def`` callable as a task (bare or with options).
+
+        Parameters:
+            name: the name SQL callers use; default ``module.qualname``.
+            queue, priority, max_attempts, labels: defaults for its jobs.
+            retry_backoff: ``"constant"``, ``"linear"``, ``"exponential"``,
+                ``"polynomial"`` (the default) or ``(kind, base_seconds)``.
+            retry_on: if given, only these exceptions are retried; others discard.
+            discard_on: these exceptions discard the job at once.
+            preserve: keep finished rows: ``"always"``, ``"on_discard"``, ``"never"``.
+        """
+
+        def register(f: Callable[P, R]) -> Task[P, R]:
+            options = TaskOptions.build(
+                name if name is not None else _default_task_name(f),
+                queue=queue,
+                priority=priority,
+                max_attempts=max_attempts,
+                retry_backoff=retry_backoff,
+                preserve=preserve,
+                labels=labels,
+                retry_on=retry_on,
+                discard_on=discard_on,
+            )
+            task = Task(self, f, options)
+            with self._lock:
+                old = self._tasks.get(options.name)
+                if old is not None and _identity(old.func) != _identity(f):
+                    raise DuplicateTaskError(
+                        f"task name {options.name!r} is already registered for"
+                        f" {_identity(old.func)}; pass a distinct name="
+                    )
+                self._tasks[options.name] = task
+            return task
+
+        if func is not None:
+            return register(func)
+        return register
+
+    # --- enqueue ---------------------------------------------------------------------------
+
+    def enqueue(self, task_name: str, /, *args: Any, **kwargs: Any) -> UUID:
+        """Enqueue a job by task name; a registered task's signature is checked."""
+        return self._enqueue(task_name, self._tasks.get(task_name), args, kwargs, NO_OPTIONS)
+
+    def options(self, task_name: str, /, **options: Any) -> Enqueuer[...]:
+        """Enqueue options for a task given by name (keywords as ``Task.options``)."""
+        return Enqueuer(
+            self, task_name, self._tasks.get(task_name), EnqueueOptions.build(**options)
+        )
+
+    def _enqueue(
+        self,
+        name: str,
+        task: Task[Any, Any] | None,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        opts: EnqueueOptions,
+    ) -> UUID:
+        if task is not None:
+            bind_arguments(task.signature, name, args, kwargs)
+        check_arguments(args, kwargs)
+        options = opts.resolve(task.defaults if task is not None else None)
+        run_at: datetime | None = options["run_at"]
+        if opts.connection is not None:
+            job_id = db.enqueue(opts.connection, name, args, kwargs, **options)
+        else:
+            # The id is fixed (options["id"]), so a retry cannot duplicate the job.
+            job_id = self._pool.run_idempotent(
+                lambda conn: db.enqueue(conn, name, args, kwargs, **options)
+            )
+        if self.execution_mode == "inline":
+            if run_at is None or run_at <= datetime.now(UTC):
+                self.perform_inline()
+        elif self.execution_mode == "async" and self._worker is None:
+            try:
+                self.start()
+            except Exception:
+                # The job is written; failing here would invite a duplicate enqueue.
+                logger.exception(
+                    "could not start the in-process worker; the next enqueue tries again",
+                    extra={"action": "worker_start_failed", "task": name},
+                )
+        return job_id
+
+    # --- connections and definitions -------------------------------------------------------
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """Borrow an autocommit connection from the App's pool (opened on first use)."""
+        with self._pool.connection() as conn:
+            yield conn
+
+    def sync_task_definitions(self, conn: psycopg.Connection[Any] | None = None) -> int:
+        """Write every registered task's defaults with goodjob_define_task, in one transaction.
+
+        Returns the number of tasks written. ``migrate`` and worker start-up call it.
+        """
+        if conn is None:
+            with self.connection() as pooled:
+                return self.sync_task_definitions(pooled)
+        with conn.transaction():
+            for task in list(self._tasks.values()):
+                db.define_task(conn, task.name, **task.defaults.definition())
+        return len(self._tasks)
+
+    # --- running jobs ----------------------------------------------------------------------
+
+    def perform_inline(self, queues: str = "*", limit: int | None = None) -> int:
+        """Run due jobs in the calling thread until none is left (or ``limit`` ran).
+
+        Runs whatever is due in the selected queues, not only jobs this App
+        enqueued. Returns how many jobs ran. Works in every execution mode.
+        """
+        with self._lock:
+            self._pool.check_open()
+            if self._inline is None:
+                from .inline import InlineRunner
+
+                self._inline = InlineRunner(self)
+            runner = self._inline
+        return runner.perform(queues, limit)
+
+    def start(self, config: WorkerConfig | None = None) -> None:
+        """Start a worker in background threads of this process (no-op if running)."""
+        if self.execution_mode == "inline":
+            raise RuntimeError(
+                "an inline App runs jobs at enqueue; start() needs external or async mode"
+            )
+        with self._lock:
+            self._pool.check_open()
+            if self._worker is not None:
+                return
+            from .worker import Worker, WorkerConfig
+
+            worker = Worker(self, config if config is not None else WorkerConfig())
+            worker.start()
+            self._worker = worker
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the worker ``start()`` started, waiting up to ``timeout`` seconds."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop(timeout)
+
+    def close(self) -> None:
+        """Stop the worker, end the inline lease and close the pool; idempotent.
+
+        A closed App stays closed: using its database afterwards raises
+        AppClosedError (so a task still running after shutdown cannot reopen
+        a pool nobody closes). Create a new App to connect again.
+        """
+        self.stop()
+        with self._lock:
+            inline, self._inline = self._inline, None
+        if inline is not None:
+            inline.close()
+        self._pool.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._pool.closed
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _identity(func: Callable[..., Any]) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"

@@ -1,0 +1,305 @@
+"""The worker process: pools, the lease-and-listen connection, and shutdown.
+
+A :class:`Worker` runs one :class:`~goodjob_pg.pool_runner.Pool` per pool of
+``--queues`` (each with its own connection and thread), one
+:class:`~goodjob_pg.listener.Listener` (the lease, LISTEN, heartbeats,
+rescues), one event loop thread for ``async def`` tasks (started on first
+use) and a supervisor thread (idle timeout, stuck-connection watchdog).
+
+Connections per worker: one for the lease and LISTEN, plus one per pool.
+
+Lifecycle: ``start()`` connects, writes task definitions, registers the
+process, rescues dead processes and starts the threads; ``stop()`` stops
+fetching, sets ``current_job().shutting_down``, waits for running jobs up to
+the shutdown timeout, reports them, and deregisters (which makes jobs still
+running ready again). ``run()`` does both around SIGTERM/SIGINT handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from .aioloop import EventLoopThread
+from .execution import aexecute, execute, resolve
+from .jobs import Job, ReportOutcome, Result, State
+from .listener import Listener
+from .pool_runner import Pool
+from .pools import PoolSpec, parse_queues
+from .reconnect import Watchdog
+from .threadpool import DaemonExecutor
+from .wakeups import RunTimeCache
+
+if TYPE_CHECKING:
+    from .registry import App
+
+__all__ = ["Worker", "WorkerConfig"]
+
+logger = logging.getLogger(__name__)
+
+_SUPERVISOR_TICK = 0.25
+_STATEMENT_LIMIT = 60.0  # a worker statement running longer means a dead link
+_CACHE_GRACE = 60.0  # cached run times this far in the past are forgotten
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How a worker runs.
+
+    :param queues: pools in GoodJob's syntax, e.g. ``"mice:2;elephants,mice:1;*"``.
+    :param max_threads: threads of a pool that gives no count.
+    :param poll_interval: seconds between safety-net fetches; -1 disables polling.
+    :param max_cache: most future run times kept for exact wake-ups (0 disables).
+    :param shutdown_timeout: seconds to let running jobs finish on shutdown;
+        -1 waits forever, 0 does not wait.
+    :param listen_notify: False to rely on polling and the cache only.
+    :param idle_timeout: exit after this many seconds with nothing to do.
+    """
+
+    queues: str = "*"
+    max_threads: int = 5
+    poll_interval: float = 10.0
+    max_cache: int = 10000
+    shutdown_timeout: float = -1.0
+    listen_notify: bool = True
+    idle_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_threads, bool) or not isinstance(self.max_threads, int):
+            raise ValueError(f"max_threads must be an integer, not {self.max_threads!r}")
+        parse_queues(self.queues, default_threads=self.max_threads)
+        if not (self.poll_interval > 0 or self.poll_interval == -1):
+            raise ValueError(f"poll_interval must be > 0 or -1 (off), not {self.poll_interval!r}")
+        if self.max_cache < 0:
+            raise ValueError(f"max_cache must be >= 0, not {self.max_cache!r}")
+        if not (self.shutdown_timeout >= 0 or self.shutdown_timeout == -1):
+            raise ValueError(
+                f"shutdown_timeout must be >= 0 or -1 (wait forever), not {self.shutdown_timeout!r}"
+            )
+        if self.idle_timeout is not None and not self.idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be > 0 or None, not {self.idle_timeout!r}")
+
+    @property
+    def pools(self) -> tuple[PoolSpec, ...]:
+        """The parsed pools."""
+        return parse_queues(self.queues, default_threads=self.max_threads)
+
+
+class Worker:
+    """Runs the jobs of an App. Nothing touches the database before ``start()``.
+
+    :param app: the App whose tasks run.
+    :param config: see :class:`WorkerConfig`.
+    """
+
+    def __init__(self, app: App, config: WorkerConfig | None = None) -> None:
+        self.app = app
+        self.config = config if config is not None else WorkerConfig()
+        self.database_url = app.database_url
+        self.stopping = threading.Event()  # also each job's ``shutting_down``
+        self.deadline: float | None = None  # monotonic shutdown deadline
+        self.process_id: UUID | None = None
+        self.lease_epoch = 0  # counts lease changes: a pool's goodjob_wait holds for one epoch
+        self.cache = RunTimeCache(self.config.max_cache)
+        self.watchdog = Watchdog(_STATEMENT_LIMIT)
+        self.pools = [Pool(i, spec, self) for i, spec in enumerate(self.config.pools)]
+        self.listener = Listener(
+            self.database_url,
+            self,
+            self.cache,
+            {
+                "hostname": socket.gethostname(),
+                "pid": os.getpid(),
+                "queues": self.config.queues,
+                "state": {"pools": [[p.queues, p.threads] for p in self.config.pools]},
+            },
+            listen=self.config.listen_notify,
+            watchdog=self.watchdog,
+            on_connect=self.app.sync_task_definitions,
+        )
+        self._lock = threading.Lock()
+        self._started = self._stopped = False
+        self._stop_requested = threading.Event()
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="goodjob-supervisor", daemon=True
+        )
+        self._aio = EventLoopThread()
+        self._in_run = False
+        self._signalled: int | None = None  # set by the signal handler (no locks there)
+
+    # -- public API ------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT (or the idle timeout); return the exit code (0)."""
+        self._in_run = True
+        with self._signal_handlers():
+            self.start()
+            try:
+                while self._signalled is None and not self._stop_requested.wait(0.1):
+                    pass
+            finally:
+                self.stop()
+        return 0
+
+    def start(self) -> None:
+        """Connect, register and start the worker's threads; return at once."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        try:
+            self.process_id = self.listener.open()
+        except BaseException:
+            with self._lock:
+                self._started = False
+            raise
+        logger.info(
+            "worker %s started: pools %s",
+            self.process_id,
+            "; ".join(f"{p.queues}:{p.threads}" for p in self.config.pools),
+            extra={"action": "worker_started", "process_id": str(self.process_id)},
+        )
+        self.listener.start()
+        for pool in self.pools:
+            pool.start()
+        self._supervisor.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop fetching, let running jobs finish (up to ``timeout``, default the
+        config's shutdown timeout; -1 waits forever), report them, deregister."""
+        with self._lock:
+            if self._stopped or not self._started:
+                return
+            self._stopped = True
+        wait = self.config.shutdown_timeout if timeout is None else timeout
+        self.deadline = None if wait < 0 else time.monotonic() + wait
+        logger.info(
+            "worker %s shutting down (%s)",
+            self.process_id,
+            "waiting for running jobs"
+            if wait < 0
+            else f"waiting up to {wait:g} s for running jobs",
+            extra={"action": "worker_stopping", "process_id": str(self.process_id)},
+        )
+        self._stop_requested.set()
+        self.stopping.set()
+        for pool in self.pools:
+            pool.wake(fetch=False)
+        for pool in self.pools:
+            pool.join()
+        self._aio.stop()
+        self.listener.stop()
+        if threading.current_thread() is not self._supervisor:
+            self._supervisor.join()
+        logger.info("worker %s stopped", self.process_id, extra={"action": "worker_stopped"})
+
+    # -- used by pools and the listener --------------------------------------------------------
+
+    def submit(self, job: Job, executor: DaemonExecutor) -> Future[Result]:
+        """Start a claimed job: sync tasks on the pool's threads, async ones on the loop."""
+        task = resolve(self.app, job)
+        if task is not None and task.is_async:
+            return self._aio.submit(aexecute(self.app, job, self.stopping))
+        return executor.submit(execute, self.app, job, self.stopping)
+
+    def reported(self, job: Job, result: Result, outcome: ReportOutcome) -> None:
+        """Handle what SQL did with a result: log refusals, remember retry times."""
+        if not outcome.accepted:
+            logger.warning(
+                "result of job %s attempt %d was refused: the job no longer belongs to this"
+                " process (it was rescued); another attempt owns it now",
+                job.id,
+                result.attempt,
+                extra={"action": "result_refused", "job_id": str(job.id), "task": job.task},
+            )
+        elif outcome.state is State.SCHEDULED and outcome.run_at is not None:
+            self.notified(job.queue, outcome.run_at.timestamp())
+
+    def notified(self, queue: str, run_at: float | None) -> None:
+        """Wake the pools serving ``queue``: to fetch now, or at ``run_at``."""
+        ready = run_at is None or run_at <= time.time()
+        if not ready and run_at is not None and not self.cache.add(queue, run_at):
+            return
+        for pool in self.pools:
+            if pool.matches(queue):
+                pool.wake(fetch=ready)
+
+    def wake_all(self, *, fetch: bool) -> None:
+        """Wake every pool (``fetch``: one catch-up fetch each, without backoff)."""
+        for pool in self.pools:
+            pool.wake(fetch=fetch, retry_now=fetch)
+
+    def lease_changed(self, process_id: UUID | None) -> None:
+        """The listener took the lease as ``process_id`` (None: lost; stop fetching).
+
+        Every change starts a new lease epoch: pools register as waiting
+        again (goodjob_wait) on their next short fetch, since a new process
+        id, a rescue or a server restart may have removed their rows.
+        """
+        self.process_id = process_id
+        self.lease_epoch += 1
+
+    def process_missing(self, process_id: UUID, exc: BaseException) -> None:
+        """A fetch found our process row gone: have the listener register again."""
+        if process_id == self.process_id:
+            self.listener.request_reconnect(str(exc))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        """Break stuck connections, forget stale cache times, enforce the idle timeout."""
+        idle = self.config.idle_timeout
+        while not self.stopping.wait(_SUPERVISOR_TICK):
+            self.watchdog.check()
+            self.cache.prune(time.time() - _CACHE_GRACE)
+            if idle is not None and not any(p.busy for p in self.pools):
+                quiet = time.monotonic() - max(p.last_active for p in self.pools)
+                if quiet >= idle:
+                    logger.info(
+                        "no job for %.0f s: stopping (idle timeout)",
+                        quiet,
+                        extra={"action": "worker_idle_timeout"},
+                    )
+                    self._stop_requested.set()
+                    if not self._in_run:
+                        self.stop()
+                    return
+        while self.listener.running:  # keep breaking stuck statements during shutdown
+            self.watchdog.check()
+            self.listener.join(_SUPERVISOR_TICK)
+
+    @contextmanager
+    def _signal_handlers(self) -> Iterator[None]:
+        """Route SIGTERM/SIGINT to a graceful stop; restore the old handlers after."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals can only be handled in the main thread
+            return
+        old = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # Only plain assignments here: setting an Event could deadlock on its lock.
+        name = signal.Signals(signum).name
+        stopping = self._signalled is not None or self._stop_requested.is_set()
+        if stopping and signum == signal.SIGINT:
+            logger.warning("second SIGINT: exiting now", extra={"action": "worker_killed"})
+            os._exit(130)
+        logger.info(
+            "received %s: shutting down", name, extra={"action": "worker_signal", "signal": name}
+        )
+        self._signalled = signum

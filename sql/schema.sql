@@ -1,0 +1,1701 @@
+--
+-- PostgreSQL database dump
+--
+
+--
+-- Name: goodjob_report_outcome; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.goodjob_report_outcome AS (
+	id uuid,
+	accepted boolean,
+	state text,
+	run_at timestamp with time zone
+);
+
+--
+-- Name: goodjob__check_args(jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_args(args jsonb, kwargs jsonb) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+begin
+  if jsonb_typeof(args) is distinct from 'array' then
+    raise exception 'invalid args %: must be a JSON array', coalesce(left(args::text, 80), 'null')
+      using errcode = 'GJ002';
+  end if;
+  if jsonb_typeof(kwargs) is distinct from 'object' then
+    raise exception 'invalid kwargs %: must be a JSON object', coalesce(left(kwargs::text, 80), 'null')
+      using errcode = 'GJ003';
+  end if;
+end
+$$;
+
+--
+-- Name: goodjob__check_labels(text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_labels(labels text[]) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_label text;
+  v_result text[] := '{}';
+begin
+  -- Keep the caller's order, drop duplicates and refuse empty labels.
+  foreach v_label in array coalesce(labels, '{}') loop
+    if v_label is null or length(v_label) = 0 or length(v_label) > 128 then
+      raise exception 'invalid label %: must be 1 to 128 characters', coalesce(quote_literal(v_label), 'null')
+        using errcode = 'GJ006';
+    end if;
+    if not v_label = any(v_result) then
+      v_result := v_result || v_label;
+    end if;
+  end loop;
+  return v_result;
+end
+$$;
+
+--
+-- Name: goodjob__check_max_attempts(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_max_attempts(max_attempts integer) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+begin
+  if max_attempts < 1 then
+    raise exception 'invalid max_attempts %: must be at least 1', max_attempts
+      using errcode = 'GJ005';
+  end if;
+  return max_attempts;
+end
+$$;
+
+--
+-- Name: goodjob__check_queue(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_queue(queue text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+begin
+  if queue is null or length(queue) = 0 or length(queue) > 128
+     or queue ~ '[,;:*+[:space:]]' or left(queue, 1) = '-' then
+    raise exception 'invalid queue name %', coalesce(quote_literal(queue), 'null')
+      using errcode = 'GJ004',
+            detail = 'A queue name is 1 to 128 characters without spaces or any of , ; : * + and does not start with -.';
+  end if;
+  return queue;
+end
+$$;
+
+--
+-- Name: goodjob__check_queue_or_null(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_queue_or_null(queue text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+  select case when queue is null then null else goodjob__check_queue(queue) end
+$$;
+
+--
+-- Name: goodjob__check_task(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_task(task text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+begin
+  if task is null or length(task) = 0 or length(task) > 255 then
+    raise exception 'invalid task name %: must be 1 to 255 characters',
+      coalesce(quote_literal(task), 'null')
+      using errcode = 'GJ001', hint = 'Pass the registered task name, e.g. ''app.tasks.send_email''.';
+  end if;
+  return task;
+end
+$$;
+
+--
+-- Name: goodjob__diagnose_jobs(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__diagnose_jobs(jobs jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public'
+    AS $_$
+declare
+  v_bad record;
+begin
+  select e.ord, e.job, k.key, k.value into v_bad
+  from jsonb_array_elements(jobs) with ordinality as e(job, ord)
+  left join lateral jsonb_each(case when jsonb_typeof(e.job) = 'object' then e.job end) as k(key, value) on true
+  where jsonb_typeof(e.job) <> 'object'
+     or (k.key is not null and not (
+          (k.key in ('task', 'queue', 'run_at', 'concurrency_key', 'batch_id', 'id')
+             and jsonb_typeof(k.value) in ('string', 'null'))
+       or (k.key in ('priority', 'max_attempts')
+             and (jsonb_typeof(k.value) = 'null'
+                  or (jsonb_typeof(k.value) = 'number'
+                      and case when k.value::text ~ '^-?[0-9]{1,10}$'
+                               then (k.value::text)::bigint between -2147483648 and 2147483647
+                               else false end)))
+       or (k.key = 'args' and jsonb_typeof(k.value) in ('array', 'null'))
+       or (k.key = 'kwargs' and jsonb_typeof(k.value) in ('object', 'null'))
+       or (k.key = 'labels' and (jsonb_typeof(k.value) = 'null'
+             or (jsonb_typeof(k.value) = 'array'
+                 and not jsonb_path_exists(k.value, '$[*] ? (@.type() != "string")'))))))
+  order by e.ord
+  limit 1;
+  if found then
+    if v_bad.key is null then
+      raise exception 'invalid job at position %: % is not a JSON object', v_bad.ord, left(v_bad.job::text, 80)
+        using errcode = 'GJ006';
+    end if;
+    raise exception 'invalid job at position %: key % has unsupported value %',
+      v_bad.ord, quote_literal(v_bad.key), left(v_bad.value::text, 80)
+      using errcode = 'GJ006',
+            hint = 'Keys: task, args, kwargs, queue, priority, run_at, labels, concurrency_key, batch_id, max_attempts, id.';
+  end if;
+end
+$_$;
+
+--
+-- Name: goodjob__interrupt_jobs(uuid[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__interrupt_jobs(process_ids uuid[], reason text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_count int;
+  v_queues text[];
+begin
+  -- Lock the jobs in id order first (goodjob_report_results does the same):
+  -- a plain UPDATE would lock them in index order, and a report of the same
+  -- jobs locking in another order would deadlock with it.
+  with doomed as (
+    select j.id from goodjob_jobs j
+     where j.state = 'running' and j.locked_by = any(process_ids)
+     order by j.id
+     for update
+  ),
+  interrupted as (
+    update goodjob_jobs j
+       set state = case when j.attempts >= j.max_attempts then 'discarded' else 'queued' end,
+           finished_at = case when j.attempts >= j.max_attempts then now() end,
+           run_at = case when j.attempts >= j.max_attempts then j.run_at else now() end,
+           locked_by = null,
+           last_error = reason
+      from doomed d
+     where j.id = d.id and j.state = 'running' and j.locked_by = any(process_ids)
+    returning j.id, j.attempts, j.queue, j.state
+  ),
+  closed as (
+    update goodjob_executions e
+       set finished_at = now(), outcome = 'interrupted',
+           error_class = 'Interrupted', error_message = reason
+      from interrupted i
+     where e.job_id = i.id and e.attempt = i.attempts and e.finished_at is null
+  )
+  select count(*)::int, array_agg(distinct i.queue) filter (where i.state = 'queued')
+    into v_count, v_queues
+  from interrupted i;
+
+  perform pg_notify('goodjob', json_build_object('queue', q)::text) from unnest(v_queues) as q;
+  return v_count;
+end
+$$;
+
+--
+-- Name: goodjob__job_state_error(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__job_state_error(id uuid, operation text, allowed text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_state text;
+begin
+  select j.state into v_state from goodjob_jobs j where j.id = goodjob__job_state_error.id;
+  if not found then
+    raise exception 'job % not found', coalesce(goodjob__job_state_error.id::text, 'null')
+      using errcode = 'GJ010';
+  end if;
+  raise exception 'cannot % job %: it is %', operation, goodjob__job_state_error.id, v_state
+    using errcode = 'GJ011',
+          hint = format('Only %s jobs can be %s.', allowed,
+                        case operation when 'retry' then 'retried' when 'reschedule' then 'rescheduled'
+                                       else operation || 'ed' end);
+end
+$$;
+
+--
+-- Name: goodjob__live_lease_keys(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__live_lease_keys() RETURNS SETOF integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'public'
+    AS $$
+  select l.objid::int
+  from pg_catalog.pg_locks l
+  where l.locktype = 'advisory' and l.classid = 1735028839 and l.objsubid = 2
+    and l.granted and l.objid <> 0
+    and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = current_database())
+$$;
+
+--
+-- Name: goodjob__parse_queues(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__parse_queues(queues text, OUT mode text, OUT names text[]) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_list text := btrim(queues);
+  v_name text;
+begin
+  if v_list = '*' then
+    mode := 'all';
+    names := '{}';
+    return;
+  end if;
+  mode := case left(v_list, 1) when '+' then 'ordered' when '-' then 'except' else 'only' end;
+  if mode <> 'only' then
+    v_list := substr(v_list, 2);
+  end if;
+  names := '{}';
+  foreach v_name in array coalesce(string_to_array(v_list, ','), '{}') loop
+    v_name := btrim(v_name);
+    if v_name = '' or length(v_name) > 128 or v_name ~ '[,;:*+[:space:]]' or left(v_name, 1) = '-' then
+      raise exception 'invalid queue selector %', coalesce(quote_literal(queues), 'null')
+        using errcode = 'GJ007',
+              hint = 'Use *, a,b (only these), +a,b (these, in order) or -a,b (all but these).';
+    end if;
+    if not v_name = any(names) then
+      names := names || v_name;
+    end if;
+  end loop;
+  if cardinality(names) = 0 then
+    raise exception 'invalid queue selector %', coalesce(quote_literal(queues), 'null')
+      using errcode = 'GJ007',
+            hint = 'Use *, a,b (only these), +a,b (these, in order) or -a,b (all but these).';
+  end if;
+end
+$$;
+
+--
+-- Name: goodjob__queue_is_valid(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__queue_is_valid(queue text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select queue is not null and length(queue) between 1 and 128
+         and queue !~ '[,;:*+[:space:]]' and left(queue, 1) <> '-'
+$$;
+
+--
+-- Name: goodjob__task_is_valid(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__task_is_valid(task text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select task is not null and length(task) between 1 and 255
+$$;
+
+--
+-- Name: goodjob_backoff_seconds(text, double precision, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_backoff_seconds(backoff text, backoff_base double precision, attempt integer) RETURNS double precision
+    LANGUAGE sql
+    SET search_path TO 'public'
+    AS $$
+  select case coalesce(backoff, 'polynomial')
+    when 'constant' then coalesce(backoff_base, 3)
+    when 'linear' then coalesce(backoff_base, 3) * attempt
+    when 'exponential' then
+      least(coalesce(backoff_base, 1) * power(2, least(attempt, 40) - 1), 86400 * 7)
+        * (1 + random() * 0.15)
+    else power(least(attempt, 100), 4) + 2
+  end
+$$;
+
+--
+-- Name: FUNCTION goodjob_backoff_seconds(backoff text, backoff_base double precision, attempt integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_backoff_seconds(backoff text, backoff_base double precision, attempt integer) IS 'Seconds to wait after failed attempt N: constant = base (default 3); linear = base * N; exponential = base (default 1) * 2^(N-1) capped at 7 days, plus up to 15% jitter; polynomial (the default) = N^4 + 2.';
+
+--
+-- Name: goodjob_cleanup_preserved_jobs(interval, boolean, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval DEFAULT '14 days'::interval, include_discarded boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_total bigint := 0;
+  v_chunk int;
+begin
+  if as_of is null then
+    raise exception 'invalid as_of null: pass a time or omit it' using errcode = 'GJ013';
+  end if;
+  if older_than is null or older_than < interval '0' then
+    raise exception 'invalid older_than %: must be an interval >= 0', coalesce(older_than::text, 'null')
+      using errcode = 'GJ013';
+  end if;
+  loop
+    with doomed as (
+      select j.id from goodjob_jobs j
+      where j.state in ('succeeded', 'discarded')
+        and (coalesce(include_discarded, true) or j.state = 'succeeded')
+        and j.finished_at < as_of - older_than
+      order by j.finished_at
+      limit 1000
+      for update skip locked
+    ),
+    executions_deleted as (
+      delete from goodjob_executions e using doomed d where e.job_id = d.id
+    ),
+    jobs_deleted as (
+      delete from goodjob_jobs j using doomed d where j.id = d.id returning 1
+    )
+    select count(*) into v_chunk from jobs_deleted;
+    v_total := v_total + v_chunk;
+    exit when v_chunk < 1000;
+  end loop;
+  return v_total;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_cleanup_preserved_jobs(older_than interval, include_discarded boolean, as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval, include_discarded boolean, as_of timestamp with time zone) IS 'Delete succeeded (and, unless include_discarded is false, discarded) jobs that finished more than older_than before as_of, with their executions, in chunks of 1,000. Returns the number of jobs deleted. Errors: GJ013.';
+
+--
+-- Name: goodjob_define_task(text, text, integer, integer, text, double precision, text, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_define_task(name text, queue text DEFAULT NULL::text, priority integer DEFAULT NULL::integer, max_attempts integer DEFAULT NULL::integer, backoff text DEFAULT NULL::text, backoff_base double precision DEFAULT NULL::double precision, preserve text DEFAULT NULL::text, labels text[] DEFAULT NULL::text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  perform goodjob__check_task(goodjob_define_task.name);
+  if goodjob_define_task.queue is not null then
+    perform goodjob__check_queue(goodjob_define_task.queue);
+  end if;
+  perform goodjob__check_max_attempts(goodjob_define_task.max_attempts);
+  if goodjob_define_task.backoff is not null
+     and goodjob_define_task.backoff not in ('constant', 'linear', 'exponential', 'polynomial') then
+    raise exception 'invalid backoff %', quote_literal(goodjob_define_task.backoff)
+      using errcode = 'GJ012', hint = 'Use constant, linear, exponential or polynomial.';
+  end if;
+  if goodjob_define_task.backoff_base < 0 or goodjob_define_task.backoff_base = 'NaN'::float8
+     or goodjob_define_task.backoff_base = 'Infinity'::float8 then
+    raise exception 'invalid backoff_base %: must be a finite number of seconds >= 0',
+      goodjob_define_task.backoff_base using errcode = 'GJ012';
+  end if;
+  if goodjob_define_task.preserve is not null
+     and goodjob_define_task.preserve not in ('always', 'on_discard', 'never') then
+    raise exception 'invalid preserve %', quote_literal(goodjob_define_task.preserve)
+      using errcode = 'GJ012', hint = 'Use always, on_discard or never.';
+  end if;
+
+  insert into goodjob_tasks as t (name, queue, priority, max_attempts, backoff, backoff_base, preserve, labels)
+  values (goodjob_define_task.name, goodjob_define_task.queue, goodjob_define_task.priority,
+          goodjob_define_task.max_attempts, goodjob_define_task.backoff, goodjob_define_task.backoff_base,
+          goodjob_define_task.preserve, goodjob__check_labels(goodjob_define_task.labels))
+  on conflict on constraint goodjob_tasks_pkey do update
+    set queue = excluded.queue, priority = excluded.priority, max_attempts = excluded.max_attempts,
+        backoff = excluded.backoff, backoff_base = excluded.backoff_base,
+        preserve = excluded.preserve, labels = excluded.labels, updated_at = now()
+    where (t.queue, t.priority, t.max_attempts, t.backoff, t.backoff_base, t.preserve, t.labels)
+          is distinct from
+          (excluded.queue, excluded.priority, excluded.max_attempts, excluded.backoff,
+           excluded.backoff_base, excluded.preserve, excluded.labels);
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_define_task(name text, queue text, priority integer, max_attempts integer, backoff text, backoff_base double precision, preserve text, labels text[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_define_task(name text, queue text, priority integer, max_attempts integer, backoff text, backoff_base double precision, preserve text, labels text[]) IS 'Create or replace the defaults of a task: queue, priority, max_attempts, backoff (constant, linear, exponential, polynomial) with backoff_base seconds, preserve (always, on_discard, never), labels. Jobs enqueued without these options take them. Errors: GJ001, GJ004, GJ005, GJ006, GJ012.';
+
+--
+-- Name: goodjob_deregister_process(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_deregister_process(process_id uuid) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_lease int;
+  v_count int;
+begin
+  delete from goodjob_processes p where p.id = goodjob_deregister_process.process_id
+  returning p.lease_key into v_lease;
+  delete from goodjob_waiting_pools w where w.process_id = goodjob_deregister_process.process_id;
+  v_count := goodjob__interrupt_jobs(array[goodjob_deregister_process.process_id],
+                                     'interrupted: the worker shut down before the job finished');
+  -- Release the lease when this session holds it (another session calling
+  -- this for a live process removes the row; that process's next heartbeat
+  -- returns false and it registers again).
+  if v_lease is not null and exists (
+       select 1 from pg_catalog.pg_locks l
+        where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = 1735028839
+          and l.objid = v_lease::oid and l.objsubid = 2 and l.granted) then
+    perform pg_advisory_unlock(1735028839, v_lease);
+  end if;
+  return v_count;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_deregister_process(process_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_deregister_process(process_id uuid) IS 'Deregister a process leaving cleanly: its running jobs are made ready again (the interrupted attempt counts), its row is deleted and its lease released. Returns the number of jobs interrupted.';
+
+--
+-- Name: goodjob_discard_job(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_discard_job(id uuid, reason text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  update goodjob_jobs j
+     set state = 'discarded', finished_at = now(),
+         last_error = coalesce(goodjob_discard_job.reason, 'discarded by an operator')
+   where j.id = goodjob_discard_job.id and j.state in ('scheduled', 'queued');
+  if not found then
+    perform goodjob__job_state_error(goodjob_discard_job.id, 'discard', 'scheduled or queued');
+  end if;
+  return goodjob_discard_job.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_discard_job(id uuid, reason text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_discard_job(id uuid, reason text) IS 'Discard a scheduled or queued job, recording the reason as its last_error. The row is kept. Returns the id. Errors: GJ010 not found, GJ011 running or finished.';
+
+--
+-- Name: goodjob_enqueue(text, jsonb, jsonb, text, integer, timestamp with time zone, text[], text, uuid, integer, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_enqueue(task text, args jsonb DEFAULT '[]'::jsonb, kwargs jsonb DEFAULT '{}'::jsonb, queue text DEFAULT NULL::text, priority integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, labels text[] DEFAULT NULL::text[], concurrency_key text DEFAULT NULL::text, batch_id uuid DEFAULT NULL::uuid, max_attempts integer DEFAULT NULL::integer, id uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_def goodjob_tasks%rowtype;
+  v_id uuid;
+  v_run_at timestamptz := coalesce(goodjob_enqueue.run_at, now());
+  v_queue text;
+  v_max_attempts int;
+  v_labels text[];
+begin
+  if not goodjob__task_is_valid(goodjob_enqueue.task) then
+    perform goodjob__check_task(goodjob_enqueue.task);
+  end if;
+  if jsonb_typeof(goodjob_enqueue.args) is distinct from 'array'
+     or jsonb_typeof(goodjob_enqueue.kwargs) is distinct from 'object' then
+    perform goodjob__check_args(goodjob_enqueue.args, goodjob_enqueue.kwargs);
+  end if;
+  select * into v_def from goodjob_tasks t where t.name = goodjob_enqueue.task;
+  v_queue := coalesce(goodjob_enqueue.queue, v_def.queue, 'default');
+  if not goodjob__queue_is_valid(v_queue) then
+    perform goodjob__check_queue(v_queue);
+  end if;
+  v_max_attempts := coalesce(goodjob_enqueue.max_attempts, v_def.max_attempts, 25);
+  if v_max_attempts < 1 then
+    perform goodjob__check_max_attempts(v_max_attempts);
+  end if;
+  v_labels := coalesce(goodjob_enqueue.labels, v_def.labels, '{}');
+  if cardinality(v_labels) > 0 then
+    v_labels := goodjob__check_labels(v_labels);
+  end if;
+
+  insert into goodjob_jobs as j (id, task, args, kwargs, queue, priority, run_at, state,
+                                 max_attempts, labels, concurrency_key, batch_id)
+  values (
+    coalesce(goodjob_enqueue.id, goodjob_uuid_v7()),
+    goodjob_enqueue.task,
+    goodjob_enqueue.args,
+    goodjob_enqueue.kwargs,
+    v_queue,
+    coalesce(goodjob_enqueue.priority, v_def.priority, 0),
+    v_run_at,
+    case when v_run_at > now() then 'scheduled' else 'queued' end,
+    v_max_attempts,
+    v_labels,
+    goodjob_enqueue.concurrency_key,
+    goodjob_enqueue.batch_id
+  )
+  on conflict on constraint goodjob_jobs_pkey do nothing
+  returning j.id into v_id;
+
+  return coalesce(v_id, goodjob_enqueue.id);
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_enqueue(task text, args jsonb, kwargs jsonb, queue text, priority integer, run_at timestamp with time zone, labels text[], concurrency_key text, batch_id uuid, max_attempts integer, id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_enqueue(task text, args jsonb, kwargs jsonb, queue text, priority integer, run_at timestamp with time zone, labels text[], concurrency_key text, batch_id uuid, max_attempts integer, id uuid) IS 'Enqueue one job and return its id. Null options take the task definition''s defaults, then queue ''default'', priority 0 (smaller runs first), max_attempts 25. run_at in the future makes the job scheduled. A given id that already exists returns that job unchanged (idempotent enqueue). Errors: GJ001 task, GJ002 args, GJ003 kwargs, GJ004 queue, GJ005 max_attempts, GJ006 labels.';
+
+--
+-- Name: goodjob_enqueue_many(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_enqueue_many(jobs jsonb) RETURNS SETOF uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $_$
+declare
+  v_prefix text := left(goodjob_uuid_v7()::text, 15);
+begin
+  if jsonb_typeof(jobs) is distinct from 'array' then
+    raise exception 'invalid jobs %: must be a JSON array of job objects',
+      coalesce(left(jobs::text, 80), 'null') using errcode = 'GJ006';
+  end if;
+
+  if exists (
+    select 1 from jsonb_array_elements(jobs) as e(job)
+    where jsonb_typeof(e.job) <> 'object'
+       or e.job - '{task,args,kwargs,queue,priority,run_at,labels,concurrency_key,batch_id,max_attempts,id}'::text[]
+          <> '{}'::jsonb
+       or coalesce(jsonb_typeof(e.job -> 'task'), 'null') not in ('string', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'queue'), 'null') not in ('string', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'concurrency_key'), 'null') not in ('string', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'run_at'), 'null') not in ('string', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'id'), 'null') not in ('string', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'batch_id'), 'null') not in ('string', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'priority'), 'null') not in ('number', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'max_attempts'), 'null') not in ('number', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'args'), 'null') not in ('array', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'kwargs'), 'null') not in ('object', 'null')
+       or coalesce(jsonb_typeof(e.job -> 'labels'), 'null') not in ('array', 'null')
+       or (jsonb_typeof(e.job -> 'labels') = 'array'
+           and jsonb_path_exists(e.job -> 'labels', '$[*] ? (@.type() != "string")'))) then
+    perform goodjob__diagnose_jobs(jobs);
+  end if;
+
+  -- A value that does not parse (an id that is no uuid, a run_at that is no
+  -- time, a priority out of range) surfaces as GJ006, naming the element.
+  begin
+    return query
+    with input as (
+      select r.*
+      from rows from (jsonb_to_recordset(jobs)
+                      as (task text, args jsonb, kwargs jsonb, queue text, priority int,
+                          run_at timestamptz, labels text[], concurrency_key text,
+                          batch_id uuid, max_attempts int, id uuid))
+           with ordinality as r(task, args, kwargs, queue, priority, run_at, labels,
+                                concurrency_key, batch_id, max_attempts, id, ord)
+    ),
+    prepared as (
+      select i.ord,
+             -- v7 ids: this call's millisecond prefix over random uuids
+             coalesce(i.id, overlay(gen_random_uuid()::text placing v_prefix from 1 for 15)::uuid) as id,
+             case when goodjob__task_is_valid(i.task) then i.task else goodjob__check_task(i.task) end as task,
+             coalesce(i.args, '[]') as args,
+             coalesce(i.kwargs, '{}') as kwargs,
+             coalesce(i.queue, t.queue, 'default') as queue,
+             coalesce(i.priority, t.priority, 0) as priority,
+             coalesce(i.run_at, now()) as run_at,
+             coalesce(i.max_attempts, t.max_attempts, 25) as max_attempts,
+             coalesce(i.labels, t.labels, '{}') as labels,
+             i.concurrency_key,
+             i.batch_id
+      from input i
+      left join goodjob_tasks t on t.name = i.task
+    ),
+    inserted as (
+      insert into goodjob_jobs as j (id, task, args, kwargs, queue, priority, run_at, state,
+                                     max_attempts, labels, concurrency_key, batch_id)
+      select p.id, p.task, p.args, p.kwargs,
+             case when goodjob__queue_is_valid(p.queue) then p.queue else goodjob__check_queue(p.queue) end,
+             p.priority, p.run_at,
+             case when p.run_at > now() then 'scheduled' else 'queued' end,
+             case when p.max_attempts >= 1 then p.max_attempts
+                  else goodjob__check_max_attempts(p.max_attempts) end,
+             case when cardinality(p.labels) = 0 then p.labels else goodjob__check_labels(p.labels) end,
+             p.concurrency_key, p.batch_id
+      from prepared p
+      order by p.ord
+      on conflict on constraint goodjob_jobs_pkey do nothing
+    )
+    select p.id from prepared p order by p.ord;
+  exception
+    when invalid_text_representation or invalid_datetime_format or datetime_field_overflow
+         or numeric_value_out_of_range then
+      perform goodjob__diagnose_jobs(jobs);
+      raise exception 'invalid job: %', sqlerrm
+        using errcode = 'GJ006',
+              hint = 'id and batch_id are uuids; run_at is an ISO 8601 time with a UTC offset.';
+  end;
+end
+$_$;
+
+--
+-- Name: FUNCTION goodjob_enqueue_many(jobs jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_enqueue_many(jobs jsonb) IS 'Enqueue a JSON array of jobs (objects with goodjob_enqueue''s argument names) in one statement, all or nothing; returns the ids in input order. One NOTIFY per queue. Errors: GJ006 for a malformed element, and those of goodjob_enqueue.';
+
+--
+-- Name: goodjob_fail_job(uuid, uuid, integer, text, text, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_fail_job(id uuid, process_id uuid, attempt integer, error_class text, error_message text, error_backtrace text DEFAULT NULL::text, discard boolean DEFAULT false) RETURNS text
+    LANGUAGE sql
+    SET search_path TO 'public'
+    AS $$
+  select case when o.accepted then o.state end
+  from goodjob_report_results(goodjob_fail_job.process_id,
+         jsonb_build_array(jsonb_build_object(
+           'id', goodjob_fail_job.id, 'attempt', goodjob_fail_job.attempt,
+           'outcome', case when goodjob_fail_job.discard then 'discarded' else 'failed' end,
+           'error_class', goodjob_fail_job.error_class, 'error_message', goodjob_fail_job.error_message,
+           'error_backtrace', goodjob_fail_job.error_backtrace))) o
+$$;
+
+--
+-- Name: FUNCTION goodjob_fail_job(id uuid, process_id uuid, attempt integer, error_class text, error_message text, error_backtrace text, discard boolean); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_fail_job(id uuid, process_id uuid, attempt integer, error_class text, error_message text, error_backtrace text, discard boolean) IS 'Report that attempt N of a job failed; with discard => true the job is discarded now, otherwise the retry policy decides. Returns the new state (scheduled or discarded), or null when the result was refused.';
+
+--
+-- Name: goodjob_uuid_v7(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_uuid_v7() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    AS $$
+  select overlay(pg_catalog.gen_random_uuid()::text
+                 placing pg_catalog.lpad(pg_catalog.to_hex((extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 12, '0')
+                         || '-7'
+                 from 1 for 15)::uuid
+$$;
+
+--
+-- Name: FUNCTION goodjob_uuid_v7(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_uuid_v7() IS 'A new time-ordered uuid (version 7: Unix milliseconds, then random bits), the default job id.';
+
+--
+-- Name: goodjob_jobs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_jobs (
+    id uuid DEFAULT public.goodjob_uuid_v7() NOT NULL,
+    task text NOT NULL,
+    args jsonb DEFAULT '[]'::jsonb NOT NULL,
+    kwargs jsonb DEFAULT '{}'::jsonb NOT NULL,
+    queue text DEFAULT 'default'::text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    state text DEFAULT 'queued'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 25 NOT NULL,
+    labels text[] DEFAULT '{}'::text[] NOT NULL,
+    concurrency_key text,
+    batch_id uuid,
+    cron_key text,
+    cron_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    last_error text,
+    locked_by uuid,
+    CONSTRAINT goodjob_jobs_args_is_array CHECK ((jsonb_typeof(args) = 'array'::text)),
+    CONSTRAINT goodjob_jobs_attempts_not_negative CHECK ((attempts >= 0)),
+    CONSTRAINT goodjob_jobs_finished_has_time CHECK (((state = ANY (ARRAY['succeeded'::text, 'discarded'::text])) = (finished_at IS NOT NULL))),
+    CONSTRAINT goodjob_jobs_kwargs_is_object CHECK ((jsonb_typeof(kwargs) = 'object'::text)),
+    CONSTRAINT goodjob_jobs_max_attempts_positive CHECK ((max_attempts >= 1)),
+    CONSTRAINT goodjob_jobs_queue_length CHECK (((length(queue) >= 1) AND (length(queue) <= 128))),
+    CONSTRAINT goodjob_jobs_running_has_process CHECK (((state = 'running'::text) = (locked_by IS NOT NULL))),
+    CONSTRAINT goodjob_jobs_state_known CHECK ((state = ANY (ARRAY['scheduled'::text, 'queued'::text, 'running'::text, 'succeeded'::text, 'discarded'::text]))),
+    CONSTRAINT goodjob_jobs_task_length CHECK (((length(task) >= 1) AND (length(task) <= 255)))
+)
+WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_analyze_scale_factor='0.02', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+
+--
+-- Name: goodjob_fetch_and_lock(uuid, text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_fetch_and_lock(process_id uuid, queues text DEFAULT '*'::text, max_jobs integer DEFAULT 1, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF public.goodjob_jobs
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_mode text;
+  v_names text[];
+  v_paused_queues text[];
+  v_paused_tasks text[];
+  v_paused_labels text[];
+begin
+  if max_jobs is null or max_jobs < 1 or max_jobs > 1000 then
+    raise exception 'invalid max_jobs %: must be between 1 and 1000', coalesce(max_jobs::text, 'null')
+      using errcode = 'GJ008';
+  end if;
+  if not exists (select 1 from goodjob_processes p where p.id = goodjob_fetch_and_lock.process_id) then
+    raise exception 'unknown process %', coalesce(goodjob_fetch_and_lock.process_id::text, 'null')
+      using errcode = 'GJ009', hint = 'Call goodjob_register_process first (or again, after a rescue).';
+  end if;
+  select p.mode, p.names into v_mode, v_names from goodjob__parse_queues(queues) p;
+
+  update goodjob_jobs j set state = 'queued'
+   where j.id in (select s.id from goodjob_jobs s
+                   where s.state = 'scheduled' and s.run_at <= as_of
+                   order by s.run_at
+                   limit 1000
+                   for update skip locked);
+
+  select array_agg(ps.name) filter (where ps.kind = 'queue'),
+         array_agg(ps.name) filter (where ps.kind = 'task'),
+         array_agg(ps.name) filter (where ps.kind = 'label')
+    into v_paused_queues, v_paused_tasks, v_paused_labels
+    from goodjob_pauses ps;
+
+  -- '*' and '-a,b' walk the per-queue index once per known queue: one index
+  -- for every selector, and a queue list never filters a shared index.
+  if v_mode in ('all', 'except') then
+    v_names := array(select q.name from goodjob_queues q where q.name <> all(v_names) order by q.name);
+  end if;
+  if v_paused_queues is not null then
+    v_names := array(select n from unnest(v_names) with ordinality as x(n, ord)
+                     where n <> all(v_paused_queues) order by ord);
+  end if;
+
+  return query
+  with candidates as materialized (
+    select c.id
+    from unnest(v_names) with ordinality as q(name, ord)
+    cross join lateral (
+      select j.id, j.priority, j.run_at
+      from goodjob_jobs j
+      where j.state = 'queued' and j.queue = q.name
+        and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
+        and (v_paused_labels is null or not j.labels && v_paused_labels)
+      order by j.priority, j.run_at, j.id
+      limit max_jobs
+      for update skip locked
+    ) c
+    order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
+    limit max_jobs
+  ),
+  claimed as (
+    update goodjob_jobs j
+       set state = 'running', attempts = j.attempts + 1, started_at = as_of,
+           locked_by = goodjob_fetch_and_lock.process_id
+      from candidates c
+     where j.id = c.id
+    returning j.*
+  ),
+  opened as (
+    insert into goodjob_executions (job_id, attempt, process_id, started_at)
+    select c.id, c.attempts, goodjob_fetch_and_lock.process_id, as_of from claimed c
+  )
+  -- Return the rows in claim order: for '+a,b' that is queue order first.
+  select * from claimed c
+  order by case when v_mode = 'ordered' then array_position(v_names, c.queue) else 0 end,
+           c.priority, c.run_at, c.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone) IS 'Claim up to max_jobs (1..1000) ready jobs for a registered process, by priority (smaller first), run_at, id, with FOR UPDATE SKIP LOCKED. queues: * (all), a,b (only these), +a,b (these, in order), -a,b (all but these). Due scheduled jobs are promoted first; paused queues, tasks and labels are skipped. Returns the claimed rows, already running with attempts incremented. Errors: GJ007, GJ008, GJ009.';
+
+--
+-- Name: goodjob_heartbeat(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_heartbeat(process_id uuid, state jsonb DEFAULT NULL::jsonb) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'public'
+    AS $$
+  with touched as (
+    update goodjob_processes p
+       set heartbeat_at = now(), state = coalesce(goodjob_heartbeat.state, p.state)
+     where p.id = goodjob_heartbeat.process_id
+    returning 1
+  )
+  select exists (select 1 from touched)
+$$;
+
+--
+-- Name: FUNCTION goodjob_heartbeat(process_id uuid, state jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_heartbeat(process_id uuid, state jsonb) IS 'Update a process''s heartbeat time (and state, when given). Returns false when the process is not registered, e.g. after it was rescued as dead.';
+
+--
+-- Name: goodjob_pause(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_pause(queue text DEFAULT NULL::text, task text DEFAULT NULL::text, label text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  if num_nulls(queue, task, label) = 3 then
+    raise exception 'nothing to pause: pass queue, task or label' using errcode = 'GJ013';
+  end if;
+  insert into goodjob_pauses (kind, name)
+  select v.kind, v.name
+  from (values ('queue', goodjob__check_queue_or_null(queue)),
+               ('task', case when task is not null then goodjob__check_task(task) end),
+               ('label', case when label is not null then (goodjob__check_labels(array[label]))[1] end)) as v(kind, name)
+  where v.name is not null
+  on conflict do nothing;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_pause(queue text, task text, label text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_pause(queue text, task text, label text) IS 'Pause a queue, a task and/or a label: their ready jobs are not fetched until resumed. Running jobs finish and enqueue continues. Errors: GJ013 nothing given, GJ004, GJ001, GJ006.';
+
+--
+-- Name: goodjob_register_process(text, integer, text, jsonb, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_register_process(hostname text, pid integer, queues text, state jsonb DEFAULT '{}'::jsonb, id uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_id uuid := coalesce(goodjob_register_process.id, gen_random_uuid());
+  v_lease int;
+begin
+  -- queues is the process's whole pool configuration (e.g. 'mice:2;*:5'),
+  -- kept for display; each pool's selector is checked by the fetch.
+  if nullif(btrim(goodjob_register_process.hostname), '') is null or goodjob_register_process.pid is null
+     or goodjob_register_process.queues is null then
+    raise exception 'invalid process: hostname %, pid % and queues % must be given',
+      coalesce(quote_literal(goodjob_register_process.hostname), 'null'),
+      coalesce(goodjob_register_process.pid::text, 'null'),
+      coalesce(quote_literal(goodjob_register_process.queues), 'null') using errcode = 'GJ013';
+  end if;
+  select p.lease_key into v_lease from goodjob_processes p where p.id = v_id for update;
+  if found then
+    -- Advisory locks are re-entrant: a session that already holds this lease
+    -- must not take it again, or one deregister would leave it held.
+    if not exists (select 1 from pg_catalog.pg_locks l
+                   where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.granted
+                     and l.classid = 1735028839 and l.objid::int = v_lease and l.objsubid = 2)
+       and not pg_try_advisory_lock(1735028839, v_lease) then
+      raise exception 'process % is alive in another session', v_id using errcode = 'GJ009';
+    end if;
+    update goodjob_processes p
+       set hostname = goodjob_register_process.hostname, pid = goodjob_register_process.pid,
+           queues = goodjob_register_process.queues,
+           state = coalesce(goodjob_register_process.state, '{}'), heartbeat_at = now()
+     where p.id = v_id;
+    return v_id;
+  end if;
+
+  insert into goodjob_processes as p (id, hostname, pid, queues, state)
+  values (v_id, goodjob_register_process.hostname, goodjob_register_process.pid,
+          goodjob_register_process.queues, coalesce(goodjob_register_process.state, '{}'))
+  returning p.lease_key into v_lease;
+  -- The sequence cycles, so after 2^31 registrations a key can repeat; a key
+  -- still locked by someone else is then refused rather than shared.
+  if not pg_try_advisory_lock(1735028839, v_lease) then
+    raise exception 'lease key % is already held', v_lease using errcode = 'GJ009';
+  end if;
+  return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_register_process(hostname text, pid integer, queues text, state jsonb, id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_register_process(hostname text, pid integer, queues text, state jsonb, id uuid) IS 'Register a worker process and take its lease: a session-level advisory lock (1735028839, lease_key) held by the calling session until it ends or goodjob_deregister_process is called. Keep that connection open. Passing the id of a registered process whose lease is free takes that lease again (reconnect). Returns the process id. Errors: GJ009 when the lease is held by another session.';
+
+--
+-- Name: goodjob_report(uuid, uuid[], integer[], text[], text[], text[], text[], timestamp with time zone[], timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_report(process_id uuid, ids uuid[], attempts integer[], outcomes text[], error_classes text[] DEFAULT NULL::text[], error_messages text[] DEFAULT NULL::text[], error_backtraces text[] DEFAULT NULL::text[], run_ats timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], as_of timestamp with time zone DEFAULT now()) RETURNS SETOF public.goodjob_report_outcome
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_policy text;
+  v_n int := cardinality(ids);
+begin
+  if v_n is null or cardinality(attempts) is distinct from v_n or cardinality(outcomes) is distinct from v_n
+     or greatest(array_ndims(ids), array_ndims(attempts), array_ndims(outcomes), array_ndims(error_classes),
+                 array_ndims(error_messages), array_ndims(error_backtraces), array_ndims(run_ats)) > 1
+     or cardinality(coalesce(error_classes, ids::text[])) <> v_n
+     or cardinality(coalesce(error_messages, ids::text[])) <> v_n
+     or cardinality(coalesce(error_backtraces, ids::text[])) <> v_n
+     or cardinality(coalesce(run_ats, array_fill(null::timestamptz, array[v_n]))) <> v_n then
+    raise exception 'invalid results: ids, attempts and outcomes (and any error or run_at arrays) must have the same length'
+      using errcode = 'GJ013';
+  end if;
+  if array_position(ids, null) is not null or array_position(attempts, null) is not null
+     or not outcomes <@ '{succeeded,failed,discarded,retry}'::text[] or array_position(outcomes, null) is not null
+     or (v_n > 1 and (select count(distinct x) from unnest(ids) x) <> v_n) then
+    raise exception 'invalid results: ids must be unique and not null, attempts not null, outcomes one of succeeded, failed, discarded, retry; got outcomes %',
+      outcomes using errcode = 'GJ013';
+  end if;
+  select s.value #>> '{}' into v_policy from goodjob_settings s where s.key = 'preserve_job_records';
+
+  return query
+  with r as (
+    select x.*
+    from unnest(ids, attempts, outcomes, error_classes, error_messages, error_backtraces, run_ats)
+         with ordinality as x(id, attempt, outcome, error_class, error_message, error_backtrace, run_at, ord)
+  ),
+  cur as (
+    select j.id, r.attempt, r.outcome, r.error_class, r.error_message, r.error_backtrace,
+           n.state,
+           case n.state
+             when 'queued' then as_of
+             when 'scheduled' then coalesce(r.run_at, as_of + make_interval(
+                    secs => goodjob_backoff_seconds(t.backoff, t.backoff_base, j.attempts)))
+             else j.run_at
+           end as run_at,
+           (n.state = 'succeeded' and coalesce(t.preserve, v_policy, 'always') <> 'always')
+             or (n.state = 'discarded' and coalesce(t.preserve, v_policy, 'always') = 'never') as drop
+    from r
+    join goodjob_jobs j
+      on j.id = r.id and j.state = 'running'
+     and j.locked_by = goodjob_report.process_id and j.attempts = r.attempt
+    left join goodjob_tasks t on t.name = j.task
+    cross join lateral (
+      select case
+        when r.outcome in ('succeeded', 'discarded') then r.outcome
+        when j.attempts >= j.max_attempts then 'discarded'
+        when r.outcome = 'retry' and coalesce(r.run_at, as_of) <= as_of then 'queued'
+        else 'scheduled'
+      end as state
+    ) n
+    -- Lock in id order, as goodjob__interrupt_jobs does, so a report racing
+    -- a rescue of the same jobs waits instead of deadlocking.
+    order by j.id
+    for update of j
+  ),
+  kept as (
+    update goodjob_jobs j
+       set state = c.state, run_at = c.run_at, locked_by = null,
+           finished_at = case when c.state in ('succeeded', 'discarded') then as_of end,
+           -- nullif: a retry reported without an error leaves no error ('').
+           last_error = case when c.outcome = 'succeeded' then null
+                             else nullif(concat_ws(': ', c.error_class, c.error_message), '') end
+      from cur c
+     where j.id = c.id and not c.drop
+  ),
+  dropped as (
+    delete from goodjob_jobs j using cur c where j.id = c.id and c.drop
+  ),
+  closed as (
+    update goodjob_executions e
+       set finished_at = as_of,
+           outcome = case when c.state in ('succeeded', 'discarded') then c.state else 'failed' end,
+           error_class = case when c.state <> 'succeeded' then c.error_class end,
+           error_message = case when c.state <> 'succeeded' then c.error_message end,
+           error_backtrace = case when c.state <> 'succeeded' then c.error_backtrace end
+      from cur c
+     where e.job_id = c.id and e.attempt = c.attempt and not c.drop
+  ),
+  dropped_executions as (
+    delete from goodjob_executions e using cur c where e.job_id = c.id and c.drop
+  )
+  select r.id, c.id is not null, c.state,
+         case when c.state in ('queued', 'scheduled') then c.run_at end
+  from r left join cur c on c.id = r.id
+  order by r.ord;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_report(process_id uuid, ids uuid[], attempts integer[], outcomes text[], error_classes text[], error_messages text[], error_backtraces text[], run_ats timestamp with time zone[], as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_report(process_id uuid, ids uuid[], attempts integer[], outcomes text[], error_classes text[], error_messages text[], error_backtraces text[], run_ats timestamp with time zone[], as_of timestamp with time zone) IS 'Record results of many attempts in one call, as parallel arrays: ids, attempts, outcomes (succeeded | failed: retry after the task''s backoff while attempts remain, else discarded | discarded | retry: again now or at run_ats[i], counting the attempt), and optional error_classes, error_messages, error_backtraces, run_ats. A result is accepted only while the job is running for this process and attempt (fencing); returns per result whether it was accepted, the new state and the next run time. Errors: GJ013.';
+
+--
+-- Name: goodjob_report_results(uuid, jsonb, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_report_results(process_id uuid, results jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF public.goodjob_report_outcome
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $_$
+begin
+  if jsonb_typeof(results) is distinct from 'array'
+     or exists (select 1 from jsonb_array_elements(results) e(r)
+                where jsonb_typeof(e.r) <> 'object'
+                   or jsonb_typeof(e.r -> 'id') is distinct from 'string'
+                   or not (e.r ->> 'id') ~* '^\{?[0-9a-f]{8}-?([0-9a-f]{4}-?){3}[0-9a-f]{12}\}?$'
+                   or jsonb_typeof(e.r -> 'attempt') is distinct from 'number'
+                   or not (e.r ->> 'attempt') ~ '^[0-9]{1,9}$'
+                   or not coalesce(e.r ->> 'outcome' in ('succeeded', 'failed', 'discarded', 'retry'), false)
+                   or jsonb_typeof(coalesce(e.r -> 'run_at', 'null')) not in ('string', 'null'))
+     or (select count(*) <> count(distinct (e.r ->> 'id')::uuid) from jsonb_array_elements(results) e(r)) then
+    raise exception 'invalid results %', coalesce(left(results::text, 120), 'null')
+      using errcode = 'GJ013',
+            detail = 'Expected a JSON array of objects with a unique id, an attempt number and an outcome of succeeded, failed, discarded or retry.';
+  end if;
+  -- run_at is rare (a retry at a given time): check it parses only when present.
+  if exists (select 1 from jsonb_array_elements(results) e(r) where jsonb_typeof(e.r -> 'run_at') = 'string') then
+    begin
+      perform (e.r ->> 'run_at')::timestamptz from jsonb_array_elements(results) e(r);
+    exception
+      when invalid_text_representation or invalid_datetime_format or datetime_field_overflow then
+        raise exception 'invalid results: %', sqlerrm using errcode = 'GJ013';
+    end;
+  end if;
+  return query
+  select o.*
+  from (select array_agg(x.id order by x.ord) as ids, array_agg(x.attempt order by x.ord) as attempts,
+               array_agg(x.outcome order by x.ord) as outcomes,
+               array_agg(x.error_class order by x.ord) as error_classes,
+               array_agg(x.error_message order by x.ord) as error_messages,
+               array_agg(x.error_backtrace order by x.ord) as error_backtraces,
+               array_agg(x.run_at order by x.ord) as run_ats
+        from rows from (jsonb_to_recordset(results)
+                        as (id uuid, attempt int, outcome text, error_class text, error_message text,
+                            error_backtrace text, run_at timestamptz))
+             with ordinality as x(id, attempt, outcome, error_class, error_message, error_backtrace, run_at, ord)
+       ) a,
+       goodjob_report(goodjob_report_results.process_id, coalesce(a.ids, '{}'), coalesce(a.attempts, '{}'),
+                      coalesce(a.outcomes, '{}'), a.error_classes, a.error_messages, a.error_backtraces,
+                      a.run_ats, as_of) o;
+end
+$_$;
+
+--
+-- Name: FUNCTION goodjob_report_results(process_id uuid, results jsonb, as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_report_results(process_id uuid, results jsonb, as_of timestamp with time zone) IS 'Record results of many attempts in one call. results: JSON array of {id, attempt, outcome, error_class, error_message, error_backtrace, run_at} with outcome succeeded | failed (retry after the task''s backoff while attempts remain, else discarded) | discarded | retry (again now or at run_at; counts the attempt). A result is accepted only while the job is running for this process and attempt (fencing); returns per result whether it was accepted, the new state and the next run time. The same as goodjob_report with arrays. Errors: GJ013.';
+
+--
+-- Name: goodjob_reschedule_job(uuid, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_reschedule_job(id uuid, run_at timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_queue text;
+begin
+  if goodjob_reschedule_job.run_at is null then
+    raise exception 'invalid run_at null: pass the new run time' using errcode = 'GJ013';
+  end if;
+  update goodjob_jobs j
+     set run_at = goodjob_reschedule_job.run_at,
+         state = case when goodjob_reschedule_job.run_at > now() then 'scheduled' else 'queued' end
+   where j.id = goodjob_reschedule_job.id and j.state in ('scheduled', 'queued')
+  returning j.queue into v_queue;
+  if not found then
+    perform goodjob__job_state_error(goodjob_reschedule_job.id, 'reschedule', 'scheduled or queued');
+  end if;
+  perform pg_notify('goodjob', case when goodjob_reschedule_job.run_at > now()
+                                    then json_build_object('queue', v_queue, 'run_at', goodjob_reschedule_job.run_at)
+                                    else json_build_object('queue', v_queue) end::text);
+  return goodjob_reschedule_job.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_reschedule_job(id uuid, run_at timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_reschedule_job(id uuid, run_at timestamp with time zone) IS 'Move a scheduled or queued job to run at run_at (now or in the past makes it ready). Returns the id. Errors: GJ010, GJ011, GJ013.';
+
+--
+-- Name: goodjob_rescue_dead_processes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_rescue_dead_processes() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_dead uuid[];
+  v_count int;
+begin
+  with live as (select k from goodjob__live_lease_keys() as k),
+  dead_rows as (
+    delete from goodjob_processes p
+     where not exists (select 1 from live where live.k = p.lease_key)
+    returning p.id
+  ),
+  orphans as (
+    select distinct j.locked_by as id
+    from goodjob_jobs j
+    where j.state = 'running'
+      and not exists (select 1 from goodjob_processes p, live
+                      where p.id = j.locked_by and live.k = p.lease_key)
+  )
+  select array(select id from dead_rows union select id from orphans) into v_dead;
+
+  -- Waiting rows of processes that are gone only cost needless NOTIFYs.
+  delete from goodjob_waiting_pools w
+   where not exists (select 1 from goodjob_processes p where p.id = w.process_id);
+
+  if cardinality(v_dead) = 0 then
+    return 0;
+  end if;
+  v_count := goodjob__interrupt_jobs(v_dead, 'interrupted: the worker process died (its lease was free)');
+  if v_count > 0 then
+    raise log 'goodjob: rescued % job(s) of % dead process(es)', v_count, cardinality(v_dead);
+  end if;
+  return v_count;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_rescue_dead_processes(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_rescue_dead_processes() IS 'Rescue the running jobs of dead processes (whose lease, a session advisory lock, is free) and delete their rows. Each rescued job is queued again, the interrupted attempt counted (discarded when out of attempts). Returns the number of jobs rescued.';
+
+--
+-- Name: goodjob_resume(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_resume(queue text DEFAULT NULL::text, task text DEFAULT NULL::text, label text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_deleted int;
+begin
+  if num_nulls(queue, task, label) = 3 then
+    raise exception 'nothing to resume: pass queue, task or label' using errcode = 'GJ013';
+  end if;
+  delete from goodjob_pauses p
+   where (p.kind = 'queue' and p.name = goodjob_resume.queue)
+      or (p.kind = 'task' and p.name = goodjob_resume.task)
+      or (p.kind = 'label' and p.name = goodjob_resume.label);
+  get diagnostics v_deleted = row_count;
+  if v_deleted > 0 and goodjob_resume.queue is not null then
+    perform pg_notify('goodjob', json_build_object('queue', goodjob_resume.queue)::text);
+  end if;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_resume(queue text, task text, label text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_resume(queue text, task text, label text) IS 'Resume a paused queue, task and/or label. Resuming what is not paused does nothing. Errors: GJ013 nothing given.';
+
+--
+-- Name: goodjob_retry_job(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_retry_job(id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_queue text;
+begin
+  update goodjob_jobs j
+     set state = 'queued', run_at = now(), finished_at = null,
+         max_attempts = greatest(j.max_attempts, j.attempts + 1)
+   where j.id = goodjob_retry_job.id and j.state in ('discarded', 'scheduled', 'queued')
+  returning j.queue into v_queue;
+  if not found then
+    perform goodjob__job_state_error(goodjob_retry_job.id, 'retry', 'discarded, scheduled or queued');
+  end if;
+  perform pg_notify('goodjob', json_build_object('queue', v_queue)::text);
+  return goodjob_retry_job.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_retry_job(id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_retry_job(id uuid) IS 'Make a discarded, scheduled or queued job ready to run now (a job out of attempts gets one more). Returns the id. Errors: GJ010 not found, GJ011 running or succeeded.';
+
+--
+-- Name: goodjob_succeed_job(uuid, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_succeed_job(id uuid, process_id uuid, attempt integer) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'public'
+    AS $$
+  select o.accepted
+  from goodjob_report_results(goodjob_succeed_job.process_id,
+         jsonb_build_array(jsonb_build_object('id', goodjob_succeed_job.id,
+                                              'attempt', goodjob_succeed_job.attempt,
+                                              'outcome', 'succeeded'))) o
+$$;
+
+--
+-- Name: FUNCTION goodjob_succeed_job(id uuid, process_id uuid, attempt integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_succeed_job(id uuid, process_id uuid, attempt integer) IS 'Report that attempt N of a job succeeded. Returns false when the result was refused (the job is no longer running for this process and attempt).';
+
+--
+-- Name: goodjob_tg_jobs__after_insert(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_tg_jobs__after_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  insert into goodjob_queues (name)
+  select distinct n.queue from new_jobs n
+  where not exists (select 1 from goodjob_queues q where q.name = n.queue)
+  on conflict do nothing;
+
+  -- The wake-up gate (goodjob_wait): hold it shared until commit, then look
+  -- for waiting pools with a fresh snapshot. A pool that starts waiting
+  -- takes it exclusively, so it either sees this job in its catch-up fetch
+  -- or is seen here and notified. Skipping the NOTIFY is safe only then: if
+  -- the gate is taken (a pool is starting to wait) or the snapshot is the
+  -- transaction's own (repeatable read, serializable), notify anyway. A try
+  -- lock never makes an enqueue wait.
+  if current_setting('transaction_isolation') = 'read committed'
+     and pg_try_advisory_xact_lock_shared(1735028839, -1) then
+    if not exists (select 1 from goodjob_waiting_pools) then
+      return null;
+    end if;
+  end if;
+
+  perform pg_notify('goodjob', case when bool_or(n.state = 'queued')
+                                     then json_build_object('queue', n.queue)
+                                     else json_build_object('queue', n.queue, 'run_at', min(n.run_at))
+                                end::text)
+  from new_jobs n
+  where n.state in ('queued', 'scheduled')
+  group by n.queue;
+  return null;
+end
+$$;
+
+--
+-- Name: goodjob_unwait(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_unwait(process_id uuid, pool integer DEFAULT 0) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'public'
+    AS $$
+  delete from goodjob_waiting_pools w
+   where w.process_id = goodjob_unwait.process_id and w.pool = goodjob_unwait.pool
+$$;
+
+--
+-- Name: FUNCTION goodjob_unwait(process_id uuid, pool integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_unwait(process_id uuid, pool integer) IS 'A worker pool stops waiting (it found a full batch and will fetch again on its own). Enqueues stop notifying when no pool waits.';
+
+--
+-- Name: goodjob_upcoming_run_times(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_upcoming_run_times(max_rows integer DEFAULT 10000) RETURNS TABLE(queue text, run_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'public'
+    AS $$
+  select j.queue, j.run_at from goodjob_jobs j
+  where j.state = 'scheduled'
+  order by j.run_at
+  limit greatest(coalesce(max_rows, 10000), 0)
+$$;
+
+--
+-- Name: FUNCTION goodjob_upcoming_run_times(max_rows integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_upcoming_run_times(max_rows integer) IS 'The earliest max_rows run times of scheduled jobs with their queues, so a worker can wake exactly when they are due.';
+
+--
+-- Name: goodjob_wait(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_wait(process_id uuid, pool integer DEFAULT 0) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  if goodjob_wait.pool is null then
+    raise exception 'invalid pool null: pass the pool number' using errcode = 'GJ013';
+  end if;
+  if not exists (select 1 from goodjob_processes p where p.id = goodjob_wait.process_id) then
+    raise exception 'unknown process %', coalesce(goodjob_wait.process_id::text, 'null')
+      using errcode = 'GJ009', hint = 'Call goodjob_register_process first (or again, after a rescue).';
+  end if;
+  if not pg_try_advisory_xact_lock(1735028839, -1) then
+    return false;
+  end if;
+  insert into goodjob_waiting_pools (process_id, pool)
+  values (goodjob_wait.process_id, goodjob_wait.pool)
+  on conflict do nothing;
+  return true;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_wait(process_id uuid, pool integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_wait(process_id uuid, pool integer) IS 'Mark a worker pool as waiting on LISTEN goodjob: enqueues send NOTIFY only while some pool waits. Call it in its own transaction; true: fetch once more, then wait; false (enqueues were in flight, nothing changed): fetch again after a short pause and try again. Errors: GJ009, GJ013.';
+
+--
+-- Name: goodjob_executions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_executions (
+    job_id uuid NOT NULL,
+    attempt integer NOT NULL,
+    process_id uuid,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    outcome text,
+    error_class text,
+    error_message text,
+    error_backtrace text,
+    CONSTRAINT goodjob_executions_finished_has_outcome CHECK (((finished_at IS NULL) = (outcome IS NULL))),
+    CONSTRAINT goodjob_executions_outcome_known CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'failed'::text, 'discarded'::text, 'interrupted'::text])))
+)
+WITH (fillfactor='90');
+
+--
+-- Name: goodjob_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_migrations (
+    version text NOT NULL,
+    name text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: goodjob_pauses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_pauses (
+    kind text NOT NULL,
+    name text NOT NULL,
+    paused_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT goodjob_pauses_kind_known CHECK ((kind = ANY (ARRAY['queue'::text, 'task'::text, 'label'::text])))
+);
+
+--
+-- Name: goodjob_processes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_processes (
+    id uuid NOT NULL,
+    hostname text NOT NULL,
+    pid integer NOT NULL,
+    queues text NOT NULL,
+    state jsonb DEFAULT '{}'::jsonb NOT NULL,
+    lease_key integer NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: goodjob_process_status; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.goodjob_process_status AS
+ SELECT p.id,
+    p.hostname,
+    p.pid,
+    p.queues,
+    p.started_at,
+    p.heartbeat_at,
+    (now() - p.heartbeat_at) AS heartbeat_age,
+    (EXISTS ( SELECT 1
+           FROM public.goodjob__live_lease_keys() k(k)
+          WHERE (k.k = p.lease_key))) AS alive,
+    ( SELECT count(*) AS count
+           FROM public.goodjob_jobs j
+          WHERE ((j.state = 'running'::text) AND (j.locked_by = p.id))) AS running_jobs,
+    p.state
+   FROM public.goodjob_processes p;
+
+--
+-- Name: VIEW goodjob_process_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.goodjob_process_status IS 'Registered processes with heartbeat age, whether their lease is held (alive) and how many jobs they are running.';
+
+--
+-- Name: goodjob_processes_lease_key_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.goodjob_processes_lease_key_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+    CYCLE;
+
+--
+-- Name: goodjob_processes_lease_key_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.goodjob_processes_lease_key_seq OWNED BY public.goodjob_processes.lease_key;
+
+--
+-- Name: goodjob_queues; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_queues (
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: goodjob_queue_stats; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.goodjob_queue_stats AS
+ SELECT q.name AS queue,
+    count(j.id) FILTER (WHERE ((j.state = 'scheduled'::text) AND (j.last_error IS NULL))) AS scheduled,
+    count(j.id) FILTER (WHERE (j.state = 'queued'::text)) AS queued,
+    count(j.id) FILTER (WHERE (j.state = 'running'::text)) AS running,
+    count(j.id) FILTER (WHERE ((j.state = 'scheduled'::text) AND (j.last_error IS NOT NULL))) AS retrying,
+    count(j.id) FILTER (WHERE (j.state = 'discarded'::text)) AS discarded,
+    count(j.id) FILTER (WHERE ((j.state = 'succeeded'::text) AND (j.finished_at > (now() - '01:00:00'::interval)))) AS succeeded_last_hour,
+    (now() - min(j.run_at) FILTER (WHERE (j.state = 'queued'::text))) AS oldest_ready_age,
+    (EXISTS ( SELECT 1
+           FROM public.goodjob_pauses p
+          WHERE ((p.kind = 'queue'::text) AND (p.name = q.name)))) AS paused
+   FROM (public.goodjob_queues q
+     LEFT JOIN public.goodjob_jobs j ON ((j.queue = q.name)))
+  GROUP BY q.name;
+
+--
+-- Name: VIEW goodjob_queue_stats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.goodjob_queue_stats IS 'Per queue: scheduled, queued (ready), running, retrying (waiting after a failure), discarded, succeeded in the last hour, age of the oldest ready job, paused.';
+
+--
+-- Name: goodjob_running_jobs; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.goodjob_running_jobs AS
+ SELECT j.id,
+    j.task,
+    j.queue,
+    j.priority,
+    j.attempts,
+    j.max_attempts,
+    j.started_at,
+    (now() - j.started_at) AS running_for,
+    j.locked_by AS process_id,
+    p.hostname,
+    p.pid
+   FROM (public.goodjob_jobs j
+     LEFT JOIN public.goodjob_processes p ON ((p.id = j.locked_by)))
+  WHERE (j.state = 'running'::text);
+
+--
+-- Name: VIEW goodjob_running_jobs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.goodjob_running_jobs IS 'Running jobs with the process (host, pid) that holds them.';
+
+--
+-- Name: goodjob_settings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_settings (
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: goodjob_tasks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_tasks (
+    name text NOT NULL,
+    queue text,
+    priority integer,
+    max_attempts integer,
+    backoff text,
+    backoff_base double precision,
+    preserve text,
+    labels text[],
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT goodjob_tasks_backoff_base_not_negative CHECK ((backoff_base >= (0)::double precision)),
+    CONSTRAINT goodjob_tasks_backoff_known CHECK ((backoff = ANY (ARRAY['constant'::text, 'linear'::text, 'exponential'::text, 'polynomial'::text]))),
+    CONSTRAINT goodjob_tasks_max_attempts_positive CHECK ((max_attempts >= 1)),
+    CONSTRAINT goodjob_tasks_preserve_known CHECK ((preserve = ANY (ARRAY['always'::text, 'on_discard'::text, 'never'::text])))
+);
+
+--
+-- Name: goodjob_waiting_pools; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE UNLOGGED TABLE public.goodjob_waiting_pools (
+    process_id uuid NOT NULL,
+    pool integer NOT NULL,
+    since timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: goodjob_processes lease_key; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_processes ALTER COLUMN lease_key SET DEFAULT nextval('public.goodjob_processes_lease_key_seq'::regclass);
+
+--
+-- Name: goodjob_executions goodjob_executions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_executions
+    ADD CONSTRAINT goodjob_executions_pkey PRIMARY KEY (job_id, attempt);
+
+--
+-- Name: goodjob_jobs goodjob_jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_jobs
+    ADD CONSTRAINT goodjob_jobs_pkey PRIMARY KEY (id);
+
+--
+-- Name: goodjob_migrations goodjob_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_migrations
+    ADD CONSTRAINT goodjob_migrations_pkey PRIMARY KEY (version);
+
+--
+-- Name: goodjob_pauses goodjob_pauses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_pauses
+    ADD CONSTRAINT goodjob_pauses_pkey PRIMARY KEY (kind, name);
+
+--
+-- Name: goodjob_processes goodjob_processes_lease_key_unique; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_processes
+    ADD CONSTRAINT goodjob_processes_lease_key_unique UNIQUE (lease_key);
+
+--
+-- Name: goodjob_processes goodjob_processes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_processes
+    ADD CONSTRAINT goodjob_processes_pkey PRIMARY KEY (id);
+
+--
+-- Name: goodjob_queues goodjob_queues_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_queues
+    ADD CONSTRAINT goodjob_queues_pkey PRIMARY KEY (name);
+
+--
+-- Name: goodjob_settings goodjob_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_settings
+    ADD CONSTRAINT goodjob_settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: goodjob_tasks goodjob_tasks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_tasks
+    ADD CONSTRAINT goodjob_tasks_pkey PRIMARY KEY (name);
+
+--
+-- Name: goodjob_waiting_pools goodjob_waiting_pools_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_waiting_pools
+    ADD CONSTRAINT goodjob_waiting_pools_pkey PRIMARY KEY (process_id, pool);
+
+--
+-- Name: goodjob_jobs_cron_key_cron_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX goodjob_jobs_cron_key_cron_at_idx ON public.goodjob_jobs USING btree (cron_key, cron_at) WHERE (cron_key IS NOT NULL);
+
+--
+-- Name: goodjob_jobs_finished_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_finished_at_idx ON public.goodjob_jobs USING btree (finished_at) WHERE (state = ANY (ARRAY['succeeded'::text, 'discarded'::text]));
+
+--
+-- Name: goodjob_jobs_locked_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_locked_by_idx ON public.goodjob_jobs USING btree (locked_by) WHERE (state = 'running'::text);
+
+--
+-- Name: goodjob_jobs_queue_priority_run_at_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_queue_priority_run_at_id_idx ON public.goodjob_jobs USING btree (queue, priority, run_at, id) WHERE (state = 'queued'::text);
+
+--
+-- Name: goodjob_jobs_run_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_run_at_idx ON public.goodjob_jobs USING btree (run_at) WHERE (state = 'scheduled'::text);
+
+--
+-- Name: goodjob_jobs goodjob_jobs_after_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER goodjob_jobs_after_insert AFTER INSERT ON public.goodjob_jobs REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION public.goodjob_tg_jobs__after_insert();
+
+--
+-- PostgreSQL database dump complete
+--
