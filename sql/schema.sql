@@ -184,7 +184,7 @@ begin
   -- a plain UPDATE would lock them in index order, and a report of the same
   -- jobs locking in another order would deadlock with it.
   with doomed as (
-    select j.id from goodjob_jobs j
+    select j.id, j.locked_by from goodjob_jobs j
      where j.state = 'running' and j.locked_by = any(process_ids)
      order by j.id
      for update
@@ -198,14 +198,14 @@ begin
            last_error = reason
       from doomed d
      where j.id = d.id and j.state = 'running' and j.locked_by = any(process_ids)
-    returning j.id, j.attempts, j.queue, j.state
+    returning j.id, j.attempts, j.queue, j.state, j.started_at, d.locked_by
   ),
   closed as (
-    update goodjob_executions e
-       set finished_at = now(), outcome = 'interrupted',
-           error_class = 'Interrupted', error_message = reason
+    insert into goodjob_executions (job_id, attempt, process_id, started_at, finished_at,
+                                    outcome, error_class, error_message)
+    select i.id, i.attempts, i.locked_by, i.started_at, now(), 'interrupted', 'Interrupted', reason
       from interrupted i
-     where e.job_id = i.id and e.attempt = i.attempts and e.finished_at is null
+    on conflict do nothing
   )
   select count(*)::int, array_agg(distinct i.queue) filter (where i.state = 'queued')
     into v_count, v_queues
@@ -755,6 +755,8 @@ WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_
 CREATE FUNCTION public.goodjob_fetch_and_lock(process_id uuid, queues text DEFAULT '*'::text, max_jobs integer DEFAULT 1, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF public.goodjob_jobs
     LANGUAGE plpgsql
     SET search_path TO 'public'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET jit TO 'off'
     AS $$
 declare
   v_mode text;
@@ -820,10 +822,6 @@ begin
       from candidates c
      where j.id = c.id
     returning j.*
-  ),
-  opened as (
-    insert into goodjob_executions (job_id, attempt, process_id, started_at)
-    select c.id, c.attempts, goodjob_fetch_and_lock.process_id, as_of from claimed c
   )
   -- Return the rows in claim order: for '+a,b' that is queue order first.
   select * from claimed c
@@ -954,6 +952,7 @@ COMMENT ON FUNCTION public.goodjob_register_process(hostname text, pid integer, 
 CREATE FUNCTION public.goodjob_report(process_id uuid, ids uuid[], attempts integer[], outcomes text[], error_classes text[] DEFAULT NULL::text[], error_messages text[] DEFAULT NULL::text[], error_backtraces text[] DEFAULT NULL::text[], run_ats timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], as_of timestamp with time zone DEFAULT now()) RETURNS SETOF public.goodjob_report_outcome
     LANGUAGE plpgsql
     SET search_path TO 'public'
+    SET jit TO 'off'
     AS $$
 declare
   v_policy text;
@@ -985,7 +984,7 @@ begin
   ),
   cur as (
     select j.id, r.attempt, r.outcome, r.error_class, r.error_message, r.error_backtrace,
-           n.state,
+           j.started_at, n.state,
            case n.state
              when 'queued' then as_of
              when 'scheduled' then coalesce(r.run_at, as_of + make_interval(
@@ -1025,15 +1024,16 @@ begin
   dropped as (
     delete from goodjob_jobs j using cur c where j.id = c.id and c.drop
   ),
-  closed as (
-    update goodjob_executions e
-       set finished_at = as_of,
-           outcome = case when c.state in ('succeeded', 'discarded') then c.state else 'failed' end,
-           error_class = case when c.state <> 'succeeded' then c.error_class end,
-           error_message = case when c.state <> 'succeeded' then c.error_message end,
-           error_backtrace = case when c.state <> 'succeeded' then c.error_backtrace end
+  recorded as (
+    insert into goodjob_executions (job_id, attempt, process_id, started_at, finished_at, outcome,
+                                    error_class, error_message, error_backtrace)
+    select c.id, c.attempt, goodjob_report.process_id, c.started_at, as_of,
+           case when c.state in ('succeeded', 'discarded') then c.state else 'failed' end,
+           case when c.state <> 'succeeded' then c.error_class end,
+           case when c.state <> 'succeeded' then c.error_message end,
+           case when c.state <> 'succeeded' then c.error_backtrace end
       from cur c
-     where e.job_id = c.id and e.attempt = c.attempt and not c.drop
+     where not c.drop
   ),
   dropped_executions as (
     delete from goodjob_executions e using cur c where e.job_id = c.id and c.drop
@@ -1391,15 +1391,13 @@ CREATE TABLE public.goodjob_executions (
     attempt integer NOT NULL,
     process_id uuid,
     started_at timestamp with time zone NOT NULL,
-    finished_at timestamp with time zone,
-    outcome text,
+    finished_at timestamp with time zone NOT NULL,
+    outcome text NOT NULL,
     error_class text,
     error_message text,
     error_backtrace text,
-    CONSTRAINT goodjob_executions_finished_has_outcome CHECK (((finished_at IS NULL) = (outcome IS NULL))),
     CONSTRAINT goodjob_executions_outcome_known CHECK ((outcome = ANY (ARRAY['succeeded'::text, 'failed'::text, 'discarded'::text, 'interrupted'::text])))
-)
-WITH (fillfactor='90');
+);
 
 --
 -- Name: goodjob_migrations; Type: TABLE; Schema: public; Owner: -

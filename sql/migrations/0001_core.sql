@@ -141,25 +141,28 @@ create index goodjob_jobs_finished_at_idx
 create unique index goodjob_jobs_cron_key_cron_at_idx
   on goodjob_jobs (cron_key, cron_at) where cron_key is not null;
 
--- One row per attempt, opened at claim and closed at finish. No foreign key
--- to goodjob_jobs: functions delete executions together with their job.
+-- One row per finished attempt, written once when the attempt ends (by the
+-- report, or by a rescue as 'interrupted'); the attempt that is running now
+-- is the job row itself (state 'running', started_at, locked_by). Writing
+-- the row once instead of opening it at claim and updating it at finish
+-- halves the writes per attempt: an update here would rarely stay HOT, so
+-- it would cost a second heap tuple and a second index entry. Rows are never
+-- updated, hence the default fillfactor. No foreign key to goodjob_jobs:
+-- functions delete executions together with their job.
 create table goodjob_executions (
   job_id           uuid not null,
   attempt          int not null,
   process_id       uuid,
   started_at       timestamptz not null,
-  finished_at      timestamptz,
-  outcome          text,
+  finished_at      timestamptz not null,
+  outcome          text not null,
   error_class      text,
   error_message    text,
   error_backtrace  text,
   primary key (job_id, attempt),
   constraint goodjob_executions_outcome_known
-    check (outcome in ('succeeded', 'failed', 'discarded', 'interrupted')),
-  constraint goodjob_executions_finished_has_outcome
-    check ((finished_at is null) = (outcome is null))
+    check (outcome in ('succeeded', 'failed', 'discarded', 'interrupted'))
 );
-alter table goodjob_executions set (fillfactor = 90);
 
 -- Worker processes. Each holds a session-level advisory lock on
 -- (1735028839, lease_key) for its lifetime; a free lease means a dead process.
@@ -772,7 +775,7 @@ comment on function goodjob_unwait(uuid, int) is
   'A worker pool stops waiting (it found a full batch and will fetch again on its own). Enqueues stop notifying when no pool waits.';
 
 -- goodjob__interrupt_jobs: make the running jobs of the given processes
--- ready again, closing their executions as 'interrupted'. The attempt
+-- ready again, recording their attempts as 'interrupted'. The attempt
 -- counts: a job out of attempts is discarded (a job that keeps killing its
 -- worker cannot loop forever). Compare-and-set on state and owner.
 create function goodjob__interrupt_jobs(process_ids uuid[], reason text) returns int
@@ -785,7 +788,7 @@ begin
   -- a plain UPDATE would lock them in index order, and a report of the same
   -- jobs locking in another order would deadlock with it.
   with doomed as (
-    select j.id from goodjob_jobs j
+    select j.id, j.locked_by from goodjob_jobs j
      where j.state = 'running' and j.locked_by = any(process_ids)
      order by j.id
      for update
@@ -799,14 +802,14 @@ begin
            last_error = reason
       from doomed d
      where j.id = d.id and j.state = 'running' and j.locked_by = any(process_ids)
-    returning j.id, j.attempts, j.queue, j.state
+    returning j.id, j.attempts, j.queue, j.state, j.started_at, d.locked_by
   ),
   closed as (
-    update goodjob_executions e
-       set finished_at = now(), outcome = 'interrupted',
-           error_class = 'Interrupted', error_message = reason
+    insert into goodjob_executions (job_id, attempt, process_id, started_at, finished_at,
+                                    outcome, error_class, error_message)
+    select i.id, i.attempts, i.locked_by, i.started_at, now(), 'interrupted', 'Interrupted', reason
       from interrupted i
-     where e.job_id = i.id and e.attempt = i.attempts and e.finished_at is null
+    on conflict do nothing
   )
   select count(*)::int, array_agg(distinct i.queue) filter (where i.state = 'queued')
     into v_count, v_queues
@@ -939,15 +942,24 @@ $$;
 -- from goodjob_queues, so their cost grows with the number of queue names
 -- ever used (one index probe each), not with the number of jobs.
 -- Paused queues, tasks and labels are skipped. Each claimed job becomes
--- 'running' with attempts + 1, locked_by = process_id and an open execution.
--- No NOTIFY. Errors: GJ007 selector, GJ008 max_jobs, GJ009 unknown process.
+-- 'running' with attempts + 1, started_at and locked_by = process_id (the
+-- attempt's execution row is written when it ends). No NOTIFY.
+-- Plans: the statements here are planned once per session and reused
+-- (plan_cache_mode = force_generic_plan). Left to itself, PL/pgSQL re-plans
+-- the claim on every call, because a custom plan for the queue array looks
+-- cheaper than the generic one; planning was about half of a fetch's cost.
+-- The generic plan is the same shape (one ordered index range per queue)
+-- whatever the arguments, and its cost estimate is high enough to trigger
+-- JIT compilation (milliseconds per call), hence jit = off.
+-- Errors: GJ007 selector, GJ008 max_jobs, GJ009 unknown process.
 create function goodjob_fetch_and_lock(
   process_id uuid,
   queues text default '*',
   max_jobs int default 1,
   as_of timestamptz default now()
 ) returns setof goodjob_jobs
-language plpgsql volatile set search_path from current as $$
+language plpgsql volatile
+set search_path from current set plan_cache_mode = force_generic_plan set jit = off as $$
 declare
   v_mode text;
   v_names text[];
@@ -1012,10 +1024,6 @@ begin
       from candidates c
      where j.id = c.id
     returning j.*
-  ),
-  opened as (
-    insert into goodjob_executions (job_id, attempt, process_id, started_at)
-    select c.id, c.attempts, goodjob_fetch_and_lock.process_id, as_of from claimed c
   )
   -- Return the rows in claim order: for '+a,b' that is queue order first.
   select * from claimed c
@@ -1058,8 +1066,11 @@ create type goodjob_report_outcome as (id uuid, accepted boolean, state text, ru
 -- locked_by = process_id and attempts = attempt; otherwise accepted = false
 -- and nothing changes (the job was rescued and belongs to someone else).
 -- Jobs are locked in id order (as rescue does), so the two never deadlock.
+-- Each accepted result writes the attempt's row in goodjob_executions.
 -- Preservation: succeeded jobs are deleted when the task's (else the global)
--- policy is 'never' or 'on_discard'; discarded ones when it is 'never'.
+-- policy is 'never' or 'on_discard'; discarded ones when it is 'never'
+-- (with their executions). jit = off: JIT compilation would cost more than
+-- the statement itself.
 -- Errors: GJ013 for arrays of different lengths or more than one dimension,
 -- a null or repeated id, a null attempt, or an unknown outcome.
 create function goodjob_report(
@@ -1073,7 +1084,7 @@ create function goodjob_report(
   run_ats timestamptz[] default null,
   as_of timestamptz default now()
 ) returns setof goodjob_report_outcome
-language plpgsql volatile set search_path from current as $$
+language plpgsql volatile set search_path from current set jit = off as $$
 declare
   v_policy text;
   v_n int := cardinality(ids);
@@ -1104,7 +1115,7 @@ begin
   ),
   cur as (
     select j.id, r.attempt, r.outcome, r.error_class, r.error_message, r.error_backtrace,
-           n.state,
+           j.started_at, n.state,
            case n.state
              when 'queued' then as_of
              when 'scheduled' then coalesce(r.run_at, as_of + make_interval(
@@ -1144,15 +1155,16 @@ begin
   dropped as (
     delete from goodjob_jobs j using cur c where j.id = c.id and c.drop
   ),
-  closed as (
-    update goodjob_executions e
-       set finished_at = as_of,
-           outcome = case when c.state in ('succeeded', 'discarded') then c.state else 'failed' end,
-           error_class = case when c.state <> 'succeeded' then c.error_class end,
-           error_message = case when c.state <> 'succeeded' then c.error_message end,
-           error_backtrace = case when c.state <> 'succeeded' then c.error_backtrace end
+  recorded as (
+    insert into goodjob_executions (job_id, attempt, process_id, started_at, finished_at, outcome,
+                                    error_class, error_message, error_backtrace)
+    select c.id, c.attempt, goodjob_report.process_id, c.started_at, as_of,
+           case when c.state in ('succeeded', 'discarded') then c.state else 'failed' end,
+           case when c.state <> 'succeeded' then c.error_class end,
+           case when c.state <> 'succeeded' then c.error_message end,
+           case when c.state <> 'succeeded' then c.error_backtrace end
       from cur c
-     where e.job_id = c.id and e.attempt = c.attempt and not c.drop
+     where not c.drop
   ),
   dropped_executions as (
     delete from goodjob_executions e using cur c where e.job_id = c.id and c.drop
