@@ -110,12 +110,13 @@ create table goodjob_jobs (
 );
 
 -- The jobs table is the hot table: every job is inserted, updated at claim
--- and updated (or deleted) at finish. fillfactor 80 leaves room on each page
--- for the new row versions of those updates; the columns that change on
--- claim and finish (started_at, finished_at, attempts, locked_by, last_error)
--- are in no index, so updates that keep the state (heartbeats of the future,
--- error text) stay HOT. Autovacuum runs at 2% dead rows instead of 20% so the
--- dead versions left by claims are reclaimed before they bloat the ready index.
+-- and updated (or deleted) at finish. Those updates change state, which the
+-- partial indexes' predicates read, so they are never HOT: each writes a new
+-- row version, a primary-key entry and an entry in the one partial index of
+-- the new state. fillfactor 80 leaves room on each page so the new version
+-- usually lands beside the old one. Autovacuum runs at 2% dead rows instead
+-- of 20% so the dead versions left by claims are reclaimed before they bloat
+-- the ready index.
 alter table goodjob_jobs set (
   fillfactor = 80,
   autovacuum_vacuum_scale_factor = 0.02,
