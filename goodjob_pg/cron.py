@@ -167,7 +167,7 @@ def check_expression(key: str, expression: str) -> None:
 def _entry(key: Any, spec: Any, task_names: Sequence[str]) -> CronEntry:
     if not isinstance(key, str) or not 1 <= len(key) <= 255:
         raise CronConfigError(f"cron entry {key!r}: the key must be a str of 1 to 255 characters")
-    _check_keys(key, "the entry", spec, _KEYS)
+    _check_keys(key, "entry", spec, _KEYS)
     cron = spec.get("cron")
     if isinstance(cron, str):
         check_expression(key, cron)

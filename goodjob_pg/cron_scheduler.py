@@ -5,7 +5,9 @@ reads each entry's latest handled tick from the database. Then, for each
 entry, it walks the ticks after that one: a tick that is due is enqueued
 with goodjob_enqueue_cron_tick, which makes each tick one job whatever the
 number of processes running cron; a tick older than the grace period
-(missed while no process ran cron) is skipped and logged. It sleeps until
+(missed while no process ran cron) is skipped and logged. A tick that fell
+due while the scheduler ran is enqueued even when late (a busy machine, a
+database outage), for up to a minute or the grace period if longer. It sleeps until
 the next tick or a stop request. SQL decides whether an entry is enabled.
 
 A database error leaves the tick pending and is retried a second later;
@@ -36,6 +38,9 @@ logger = logging.getLogger(__name__)
 _RETRY = 1.0  # seconds before retrying a tick after a database error
 _MAX_SLEEP = 60.0
 _MAX_SKIPS = 100_000  # ticks of a callable schedule walked one by one before jumping
+# A tick that fell due while this scheduler ran is enqueued late (a busy machine, a database
+# outage) for at least this long; only ticks missed before start-up obey the grace period alone.
+_LATE = timedelta(seconds=60)
 
 
 class CronScheduler:
@@ -55,10 +60,11 @@ class CronScheduler:
         self._due: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started = datetime.now(UTC)
 
     def start(self) -> None:
         """Define the entries, read their history, and start the thread."""
-        now = datetime.now(UTC)
+        now = self._started = datetime.now(UTC)
         with self._app.connection() as conn:
             define_entries(conn, self._entries)
             self._last = dict(db.cron_last_ticks(conn, list(self._entries)))
@@ -104,12 +110,13 @@ class CronScheduler:
         tick = self._due.get(entry.key) or entry.next_after(last, now)
         skipped = 0
         while tick <= now:
-            if tick < now - self._grace:
+            oldest = now - (self._grace if tick < self._started else max(self._grace, _LATE))
+            if tick < oldest:
                 skipped += 1
                 last = tick
                 if skipped >= _MAX_SKIPS or isinstance(entry.cron, str):
                     # Jump to the start of the grace period instead of walking every tick.
-                    last = max(tick, now - self._grace)
+                    last = max(tick, oldest)
                 tick = entry.next_after(last, now)
                 continue
             following = entry.next_after(tick, now)
