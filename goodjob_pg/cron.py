@@ -29,7 +29,7 @@ from typing import Any
 from croniter import croniter  # type: ignore[import-untyped]
 
 from . import db
-from .errors import CronConfigError
+from .errors import CronConfigError, SQLError
 from .options import check_labels, optional_int, optional_str
 from .serialization import check_arguments
 
@@ -225,15 +225,21 @@ def load_entries(
 
 
 def define_entries(conn: db.Conn, entries: Mapping[str, CronEntry]) -> None:
-    """Write the entries' definitions (goodjob_define_cron_entry), in one transaction."""
+    """Write the entries' definitions (goodjob_define_cron_entry), in one transaction.
+
+    A value SQL refuses (say a queue name with a space) raises CronConfigError naming the entry.
+    """
     with conn.transaction():
         for entry in entries.values():
-            db.define_cron_entry(
-                conn,
-                entry.key,
-                entry.schedule,
-                entry.task,
-                description=entry.description,
-                enabled_by_default=entry.is_enabled_by_default(),
-                **entry.static_values(),
-            )
+            try:
+                db.define_cron_entry(
+                    conn,
+                    entry.key,
+                    entry.schedule,
+                    entry.task,
+                    description=entry.description,
+                    enabled_by_default=entry.is_enabled_by_default(),
+                    **entry.static_values(),
+                )
+            except SQLError as exc:
+                raise CronConfigError(f"cron entry {entry.key!r}: {exc}") from exc

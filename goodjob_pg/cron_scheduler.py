@@ -61,9 +61,10 @@ class CronScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = datetime.now(UTC)
+        self._prepared = False
 
-    def start(self) -> None:
-        """Define the entries, read their history, and start the thread."""
+    def prepare(self) -> None:
+        """Define the entries and read their history (CronConfigError for a refused entry)."""
         now = self._started = datetime.now(UTC)
         with self._app.connection() as conn:
             define_entries(conn, self._entries)
@@ -77,6 +78,12 @@ class CronScheduler:
             ", ".join(self._entries) or "none",
             extra={"action": "cron_started", "now": now.isoformat()},
         )
+        self._prepared = True
+
+    def start(self) -> None:
+        """Prepare (unless done) and start the thread."""
+        if not self._prepared:
+            self.prepare()
         self._thread = threading.Thread(target=self._run, name="goodjob-cron", daemon=True)
         self._thread.start()
 

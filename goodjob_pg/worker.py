@@ -210,6 +210,12 @@ class Worker:
                     grace_period=self.config.cron_grace_period,
                 )
             self.process_id = self.listener.open()
+            if self.cron is not None:
+                try:
+                    self.cron.prepare()
+                except BaseException:
+                    self.listener.stop()  # deregister: nothing else has started
+                    raise
         except BaseException:
             with self._lock:
                 self._started = False

@@ -280,6 +280,10 @@ def test_cron_list_enable_disable_run(cli: Cli, db_conn: Conn, cron_app: str) ->
         ({"bad": {"cron": "* * *", "task": "noop"}}, "error: cron entry 'bad': invalid cron"),
         ({"ghost": {"cron": "@hourly", "task": "nope"}}, "error: cron entry 'ghost': unknown task"),
         ("{oops", "error: GOODJOB_CRON is not valid JSON"),
+        (
+            {"q": {"cron": "@hourly", "task": "noop", "options": {"queue": "a b"}}},
+            "error: cron entry 'q': invalid queue name 'a b'",
+        ),
     ],
 )
 def test_run_with_a_bad_cron_entry_stops_with_one_line(
