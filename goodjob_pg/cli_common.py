@@ -24,6 +24,7 @@ __all__ = [
     "connect",
     "database_option",
     "echo_json",
+    "format_cell",
     "format_table",
     "json_option",
     "load_app",
@@ -251,7 +252,8 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, default=_json_default, indent=2))
 
 
-def _cell(value: Any) -> str:
+def format_cell(value: Any) -> str:
+    """One value as table text: - for None, yes/no, ISO 8601 UTC times, short durations."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -272,7 +274,7 @@ def _cell(value: Any) -> str:
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Rows as an aligned text table (numbers right-aligned)."""
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[format_cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     numeric = [
         all(isinstance(row[i], int | float) and not isinstance(row[i], bool) for row in rows)

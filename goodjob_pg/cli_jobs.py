@@ -22,6 +22,7 @@ from .cli_common import (
     connect,
     database_option,
     echo_json,
+    format_cell,
     format_table,
     json_option,
     log_level_option,
@@ -132,7 +133,7 @@ def job(job_id: UUID, json: bool, database_url: str | None) -> None:
     last_error = fields.pop("last_error")
     width = max(len(k) for k in fields)
     for key, value in fields.items():
-        click.echo(f"{key.ljust(width)}  {format_table([''], [[value]]).splitlines()[1]}")
+        click.echo(f"{key.ljust(width)}  {format_cell(value)}")
     click.echo("")
     if attempts:
         headers = ["attempt", "started_at", "finished_at", "outcome", "error_class", "process_id"]
