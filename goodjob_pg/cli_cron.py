@@ -23,7 +23,8 @@ from .cli_common import (
     log_level_option,
     resolve_database_url,
 )
-from .cron import CronEntry, define_entries
+from .cron import CronEntry, check_expression, define_entries
+from .errors import CronConfigError
 from .registry import App
 
 __all__ = ["cron"]
@@ -45,10 +46,13 @@ def _app_option(f: Any) -> Any:
 def _next_run(row: dict[str, Any], entries: dict[str, CronEntry], now: datetime) -> Any:
     """When the entry runs next: from its expression, else what a scheduler recorded."""
     entry = entries.get(row["key"])
-    schedule = row["schedule"]
-    if entry is None and not schedule.startswith("<"):
-        entry = CronEntry(key=row["key"], cron=schedule, task=row["task"])
-    if entry is not None and isinstance(entry.cron, str):
+    if entry is None:
+        try:  # an entry defined from SQL may hold any text as its schedule
+            check_expression(row["key"], row["schedule"])
+        except CronConfigError:
+            return row["next_run_at"]
+        entry = CronEntry(key=row["key"], cron=row["schedule"], task=row["task"])
+    if isinstance(entry.cron, str):
         return entry.next_after(None, now)
     return row["next_run_at"]
 

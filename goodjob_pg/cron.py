@@ -33,7 +33,14 @@ from .errors import CronConfigError, SQLError
 from .options import check_labels, optional_int, optional_str
 from .serialization import check_arguments
 
-__all__ = ["CronEntry", "CronValues", "define_entries", "load_entries", "parse_env"]
+__all__ = [
+    "CronEntry",
+    "CronValues",
+    "check_expression",
+    "define_entries",
+    "load_entries",
+    "parse_env",
+]
 
 ScheduleFn = Callable[[datetime | None], datetime]
 

@@ -268,6 +268,12 @@ def test_cron_list_enable_disable_run(cli: Cli, db_conn: Conn, cron_app: str) ->
     assert (row["args"], row["labels"]) == (["computed"], ["cron"])
     listed = {e["key"]: e for e in json.loads(cli("cron", "list", "--json").output)}
     assert listed["hello"]["last_job_state"] == "queued" and listed["hello"]["last_run_at"]
+    db_conn.execute(
+        "select goodjob_define_cron_entry(key => 'from_sql', schedule => 'every day at 3',"
+        " task => 'greet', args => '[]', kwargs => '{}', next_run_at => '2030-01-01T03:00:00Z')"
+    )
+    listed = {e["key"]: e for e in json.loads(cli("cron", "list", "--json").output)}
+    assert listed["from_sql"]["next_run_at"] == "2030-01-01T03:00:00+00:00"  # as recorded
     for command in ("enable", "disable", "run"):
         unknown = cli("cron", command, "nope")
         assert unknown.exit_code == 1
