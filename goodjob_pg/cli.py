@@ -21,6 +21,7 @@ import psycopg
 from . import db
 from .cli_admin import ADMIN_COMMANDS
 from .cli_common import (
+    INTERVAL,
     CliError,
     app_option,
     connect,
@@ -31,7 +32,10 @@ from .cli_common import (
     parse_json,
     parse_when,
     resolve_database_url,
+    when_options,
 )
+from .cli_cron import cron
+from .cli_jobs import JOB_COMMANDS
 from .errors import GoodjobError
 from .migrations import MigrationError, apply_migrations
 from .options import EnqueueOptions
@@ -39,6 +43,7 @@ from .pools import parse_queues
 from .serialization import bind_arguments, check_arguments
 
 __all__ = ["main"]
+
 
 _NOT_INSTALLED = (psycopg.errors.UndefinedFunction, psycopg.errors.UndefinedTable)
 
@@ -125,6 +130,59 @@ def main() -> None:
     show_envvar=True,
     help="Exit after this many seconds with no job to run.",
 )
+@click.option(
+    "--enable-cron/--disable-cron",
+    default=False,
+    show_default=True,
+    envvar="GOODJOB_ENABLE_CRON",
+    show_envvar=True,
+    help="Enqueue the App's cron entries from this process (any number of processes may).",
+)
+@click.option(
+    "--cron-grace-period",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    envvar="GOODJOB_CRON_GRACE_PERIOD",
+    show_envvar=True,
+    help="Seconds: at start, ticks missed within this period are enqueued, older ones skipped.",
+)
+@click.option(
+    "--cleanup-preserved-jobs-before-seconds-ago",
+    "cleanup_before",
+    type=click.FloatRange(min=0),
+    default=1209600.0,
+    show_default=True,
+    envvar="GOODJOB_CLEANUP_PRESERVED_JOBS_BEFORE_SECONDS_AGO",
+    show_envvar=True,
+    help="Automatic cleanup deletes finished jobs older than this.",
+)
+@click.option(
+    "--cleanup-interval-jobs",
+    type=INTERVAL,
+    default="1000",
+    show_default=True,
+    envvar="GOODJOB_CLEANUP_INTERVAL_JOBS",
+    show_envvar=True,
+    help="Clean up after this many finished jobs; -1 after every job; false (or 0) never.",
+)
+@click.option(
+    "--cleanup-interval-seconds",
+    type=INTERVAL,
+    default="600",
+    show_default=True,
+    envvar="GOODJOB_CLEANUP_INTERVAL_SECONDS",
+    show_envvar=True,
+    help="Clean up this often; -1 after every job; false (or 0) never.",
+)
+@click.option(
+    "--cleanup-discarded-jobs/--keep-discarded-jobs",
+    default=True,
+    show_default=True,
+    envvar="GOODJOB_CLEANUP_DISCARDED_JOBS",
+    show_envvar=True,
+    help="Whether cleanup deletes discarded jobs too.",
+)
 @database_option
 @log_level_option("info")
 @click.pass_context
@@ -138,6 +196,12 @@ def run(
     shutdown_timeout: float,
     enable_listen_notify: bool,
     idle_timeout: float | None,
+    enable_cron: bool,
+    cron_grace_period: float,
+    cleanup_before: float,
+    cleanup_interval_jobs: int | None,
+    cleanup_interval_seconds: int | None,
+    cleanup_discarded_jobs: bool,
     database_url: str | None,
 ) -> None:
     """Run a worker until SIGTERM or SIGINT."""
@@ -149,6 +213,8 @@ def run(
         raise click.BadParameter(str(exc), param_hint="--queues") from None
     app = load_app(app_spec)
     resolve_database_url(database_url, app)
+    if enable_cron:
+        app.cron_entries()  # a bad entry: one line naming it, before anything starts
     try:
         config = WorkerConfig(
             queues=queues,
@@ -158,6 +224,12 @@ def run(
             shutdown_timeout=shutdown_timeout,
             listen_notify=enable_listen_notify,
             idle_timeout=idle_timeout,
+            enable_cron=enable_cron,
+            cron_grace_period=cron_grace_period,
+            cleanup_preserved_jobs_before_seconds_ago=cleanup_before,
+            cleanup_interval_jobs=cleanup_interval_jobs,
+            cleanup_interval_seconds=cleanup_interval_seconds,
+            cleanup_discarded_jobs=cleanup_discarded_jobs,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -205,16 +277,7 @@ def migrate(app_spec: str | None, database_url: str | None) -> None:
     help="Smaller runs first (default: the task's, else 0).",
     show_envvar=True,
 )
-@click.option(
-    "--run-at", metavar="ISO8601", help="When to run, with a UTC offset.", show_envvar=True
-)
-@click.option(
-    "--delay",
-    type=float,
-    metavar="SECONDS",
-    help="Run this many seconds from now.",
-    show_envvar=True,
-)
+@when_options("When to run")
 @click.option("--label", "labels", multiple=True, help="A label (repeatable).", show_envvar=True)
 @click.option(
     "--max-attempts", type=int, help="Attempts before the job is discarded.", show_envvar=True
@@ -268,7 +331,7 @@ def enqueue(
         click.echo(db.enqueue(conn, task, args, kwargs, **options))
 
 
-for _command in ADMIN_COMMANDS:
+for _command in (*ADMIN_COMMANDS, *JOB_COMMANDS, cron):
     main.add_command(_command)
 
 

@@ -1,4 +1,4 @@
-"""Operator commands: status, cleanup, retry, discard, reschedule, pause and resume.
+"""Operator commands: status, cleanup, pause and resume (job commands: :mod:`.cli_jobs`).
 
 Each is a thin wrapper over one goodjob_* SQL function (through
 :mod:`goodjob_pg.db`); errors are turned into one line by the group in
@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from uuid import UUID
 
 import click
 
 from . import db
-from .cli_common import connect, database_option, format_table, log_level_option, parse_when
+from .cli_common import (
+    connect,
+    database_option,
+    echo_json,
+    format_table,
+    json_option,
+    log_level_option,
+)
 
 __all__ = ["ADMIN_COMMANDS"]
 
@@ -36,19 +42,29 @@ def _url(database_url: str | None) -> str:
 
 
 @click.command()
+@json_option
 @database_option
 @log_level_option("warning")
-def status(database_url: str | None) -> None:
-    """Per-queue counts and the age of the oldest ready job (goodjob_queue_stats)."""
+def status(json: bool, database_url: str | None) -> None:
+    """Per-queue counts, the age of the oldest ready job, and what is paused."""
     with connect(_url(database_url)) as conn:
-        stats = db.queue_stats(conn)
+        stats = sorted(db.queue_stats(conn), key=lambda r: str(r["queue"]))
+        paused = db.pauses(conn)
+    if json:
+        echo_json({"queues": stats, "paused": [{"kind": k, "name": n} for k, n in paused]})
+        return
     if not stats:
         click.echo("no queues yet")
-        return
-    headers = [c for c in _STATUS_COLUMNS if c in stats[0]]
-    headers += [c for c in stats[0] if c not in headers]
-    rows = [[row[c] for c in headers] for row in sorted(stats, key=lambda r: str(r["queue"]))]
-    click.echo(format_table(headers, rows))
+    else:
+        headers = [c for c in _STATUS_COLUMNS if c in stats[0]]
+        headers += [c for c in stats[0] if c not in headers]
+        click.echo(format_table(headers, [[row[c] for c in headers] for row in stats]))
+    # Paused queues show in the table; tasks and labels (and unused queues) below it.
+    listed = {str(row["queue"]) for row in stats}
+    for kind in ("queue", "task", "label"):
+        names = [n for k, n in paused if k == kind and not (kind == "queue" and n in listed)]
+        if names:
+            click.echo(f"paused {kind}s: {', '.join(names)}")
 
 
 @click.command("cleanup-preserved-jobs")
@@ -82,52 +98,6 @@ def cleanup_preserved_jobs(
     click.echo(f"deleted {count} job(s)")
 
 
-@click.command()
-@click.argument("job_id", metavar="ID", type=click.UUID)
-@database_option
-@log_level_option("warning")
-def retry(job_id: UUID, database_url: str | None) -> None:
-    """Run a discarded, scheduled or queued job again now."""
-    with connect(_url(database_url)) as conn:
-        click.echo(db.retry_job(conn, job_id))
-
-
-@click.command()
-@click.argument("job_id", metavar="ID", type=click.UUID)
-@click.option("--reason", help="Recorded as the job's last error.", show_envvar=True)
-@database_option
-@log_level_option("warning")
-def discard(job_id: UUID, reason: str | None, database_url: str | None) -> None:
-    """Discard a scheduled or queued job."""
-    with connect(_url(database_url)) as conn:
-        click.echo(db.discard_job(conn, job_id, reason))
-
-
-@click.command()
-@click.argument("job_id", metavar="ID", type=click.UUID)
-@click.option(
-    "--run-at", metavar="ISO8601", help="New run time, with a UTC offset.", show_envvar=True
-)
-@click.option(
-    "--delay",
-    type=float,
-    metavar="SECONDS",
-    help="Run this many seconds from now.",
-    show_envvar=True,
-)
-@database_option
-@log_level_option("warning")
-def reschedule(
-    job_id: UUID, run_at: str | None, delay: float | None, database_url: str | None
-) -> None:
-    """Move a scheduled or queued job to another run time."""
-    when = parse_when(run_at, delay)
-    if when is None:
-        raise click.UsageError("pass --run-at or --delay")
-    with connect(_url(database_url)) as conn:
-        click.echo(db.reschedule_job(conn, job_id, when))
-
-
 def _pause_command(name: str, action: Callable[..., None], doc: str) -> click.Command:
     @click.option("--queue", help="A queue name.", show_envvar=True)
     @click.option("--task", help="A task name.", show_envvar=True)
@@ -156,9 +126,6 @@ resume = _pause_command("resume", db.resume, "Resume a paused queue, task or lab
 ADMIN_COMMANDS: tuple[click.Command, ...] = (
     status,
     cleanup_preserved_jobs,
-    retry,
-    discard,
-    reschedule,
     pause,
     resume,
 )

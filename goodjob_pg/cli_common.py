@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, TypeVar
+from uuid import UUID
 
 import click
 import psycopg
@@ -17,17 +18,22 @@ import psycopg
 from .registry import App
 
 __all__ = [
+    "INTERVAL",
     "CliError",
     "app_option",
     "connect",
     "database_option",
+    "echo_json",
+    "format_cell",
     "format_table",
+    "json_option",
     "load_app",
     "log_level_option",
     "one_line",
     "parse_json",
     "parse_when",
     "resolve_database_url",
+    "when_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -183,11 +189,79 @@ def parse_when(run_at: str | None, delay: float | None) -> datetime | None:
     return when
 
 
-def _cell(value: Any) -> str:
+class _Interval(click.ParamType):  # type: ignore[type-arg]
+    """A cleanup interval: a whole number >= 1, -1 (after every job), or false/0 (never)."""
+
+    name = "N|-1|false"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text in ("false", "0", "off", "no"):
+            return None
+        try:
+            number = int(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a whole number, -1 or false", param, ctx)
+        if number < -1:
+            self.fail(f"{value!r} must be >= 1, -1 (after every job) or false", param, ctx)
+        return number
+
+
+INTERVAL = _Interval()
+
+
+def when_options(what: str) -> Callable[[F], F]:
+    """``--run-at ISO8601`` and ``--delay SECONDS`` (read with :func:`parse_when`)."""
+
+    def decorate(f: F) -> F:
+        f = click.option(
+            "--delay",
+            type=float,
+            metavar="SECONDS",
+            help="Run this many seconds from now.",
+            show_envvar=True,
+        )(f)
+        return click.option(
+            "--run-at", metavar="ISO8601", help=f"{what}, with a UTC offset.", show_envvar=True
+        )(f)
+
+    return decorate
+
+
+def json_option(f: F) -> F:
+    """``--json``: print JSON for scripts instead of text for people."""
+    return click.option(
+        "--json", is_flag=True, help="Print JSON instead of a table.", show_envvar=True
+    )(f)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def echo_json(value: Any) -> None:
+    """Print ``value`` as JSON (times as ISO 8601, durations as seconds, uuids as text)."""
+    click.echo(json.dumps(value, default=_json_default, indent=2))
+
+
+def format_cell(value: Any) -> str:
+    """One value as table text: - for None, yes/no, ISO 8601 UTC times, short durations."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value)) or "-"
     if isinstance(value, timedelta):
         seconds = max(value.total_seconds(), 0.0)
         if seconds < 60:
@@ -200,7 +274,7 @@ def _cell(value: Any) -> str:
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Rows as an aligned text table (numbers right-aligned)."""
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[format_cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     numeric = [
         all(isinstance(row[i], int | float) and not isinstance(row[i], bool) for row in rows)

@@ -8,6 +8,7 @@ Hierarchy::
      |    +-- AppClosedError                the App was closed (also RuntimeError)
      |    +-- DuplicateTaskError            two callables under one task name (also ValueError)
      |    +-- UnknownTaskError              no task registered under a name (also LookupError)
+     |    +-- CronConfigError               a bad cron entry (also ValueError)
      |    +-- SQLError                      a goodjob_* SQL function refused (SQLSTATE class GJ)
      |         +-- InvalidInputError        bad argument, nothing changed (also ValueError)
      |         |    +-- InvalidTaskNameError         GJ001
@@ -20,9 +21,12 @@ Hierarchy::
      |         |    +-- InvalidMaxJobsError          GJ008
      |         |    +-- InvalidTaskDefinitionError   GJ012
      |         |    +-- InvalidOperatorArgumentError GJ013
+     |         |    +-- InvalidCronArgumentError     GJ015
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
      |         +-- JobStateError                     GJ011 not allowed in the job's state
+     |         +-- CronEntryNotFoundError            GJ014 (also LookupError)
+     |         +-- CronArgumentsRequiredError        GJ016 arguments computed in Python only
      +-- Retry                              raised by a task: retry now or at ``run_at``
      +-- Discard                            raised by a task: discard the job now
 
@@ -37,10 +41,14 @@ from datetime import datetime, timedelta
 __all__ = [
     "SQLSTATE_ERRORS",
     "AppClosedError",
+    "CronArgumentsRequiredError",
+    "CronConfigError",
+    "CronEntryNotFoundError",
     "Discard",
     "DuplicateTaskError",
     "GoodjobError",
     "InvalidArgsError",
+    "InvalidCronArgumentError",
     "InvalidInputError",
     "InvalidJobSpecError",
     "InvalidKwargsError",
@@ -79,6 +87,13 @@ class DuplicateTaskError(GoodjobError, ValueError):
 
 class UnknownTaskError(GoodjobError, LookupError):
     """No task is registered under this name in this App."""
+
+
+class CronConfigError(GoodjobError, ValueError):
+    """A cron entry is malformed: bad expression, unknown task, wrong option type.
+
+    The message starts with the entry's key.
+    """
 
 
 class SQLError(GoodjobError):
@@ -178,6 +193,24 @@ class InvalidOperatorArgumentError(InvalidInputError):
     sqlstate = "GJ013"
 
 
+class CronEntryNotFoundError(SQLError, LookupError):
+    """GJ014: no cron entry with this key."""
+
+    sqlstate = "GJ014"
+
+
+class InvalidCronArgumentError(InvalidInputError):
+    """GJ015: bad cron key, schedule or tick time."""
+
+    sqlstate = "GJ015"
+
+
+class CronArgumentsRequiredError(SQLError):
+    """GJ016: the entry computes its arguments in Python; SQL alone cannot run it."""
+
+    sqlstate = "GJ016"
+
+
 SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -194,6 +227,9 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         JobStateError,
         InvalidTaskDefinitionError,
         InvalidOperatorArgumentError,
+        CronEntryNotFoundError,
+        InvalidCronArgumentError,
+        CronArgumentsRequiredError,
     )
 }
 

@@ -24,6 +24,7 @@ from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
 from .tasks import default_task_name as _default_task_name
 
 if TYPE_CHECKING:
+    from .cron import CronEntry
     from .inline import InlineRunner
     from .worker import Worker, WorkerConfig
 
@@ -56,6 +57,9 @@ class App:
         on_error: called as ``on_error(exc, job)`` for every exception a task
             raises (not for ``Retry``/``Discard``); its own errors are logged.
         pool_size: most connections the enqueue pool opens.
+        cron: recurring jobs keyed by a unique name (see :mod:`goodjob_pg.cron`);
+            entries in the ``GOODJOB_CRON`` environment variable (JSON) are added,
+            and win for a key in both. Scheduled by a worker with ``enable_cron``.
 
     The constructor does not touch the database; the pool opens on first use.
     ``close()`` (or leaving ``with app:``) releases connections and stops
@@ -69,6 +73,7 @@ class App:
         execution_mode: ExecutionMode = "external",
         on_error: OnError | None = None,
         pool_size: int = 4,
+        cron: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         if execution_mode not in _MODES:
             raise ValueError(
@@ -82,6 +87,9 @@ class App:
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None
         self._worker: Worker | None = None
+        if cron is not None and not isinstance(cron, Mapping):
+            raise TypeError(f"cron must be a mapping of entries keyed by name, not {cron!r}")
+        self.cron: dict[str, Mapping[str, Any]] = dict(cron or {})
 
     def __repr__(self) -> str:
         return f"<App mode={self.execution_mode} tasks={len(self._tasks)}>"
@@ -116,6 +124,12 @@ class App:
             raise UnknownTaskError(
                 f"no task named {name!r}; registered: {', '.join(sorted(self._tasks)) or '(none)'}"
             ) from None
+
+    def cron_entries(self) -> dict[str, CronEntry]:
+        """The checked cron entries: ``cron=`` plus ``GOODJOB_CRON``; CronConfigError if bad."""
+        from .cron import load_entries
+
+        return load_entries(self.cron, os.environ.get("GOODJOB_CRON"), list(self._tasks))
 
     # --- registration ----------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from .aioloop import EventLoopThread
+from .cleanup import Cleaner
+from .cron_scheduler import CronScheduler
 from .execution import aexecute, execute, resolve
 from .jobs import Job, ReportOutcome, Result, State
 from .listener import Listener
@@ -65,6 +67,16 @@ class WorkerConfig:
         -1 waits forever, 0 does not wait.
     :param listen_notify: False to rely on polling and the cache only.
     :param idle_timeout: exit after this many seconds with nothing to do.
+    :param enable_cron: schedule the App's cron entries in this process.
+    :param cron_grace_period: seconds; at start-up, ticks missed within this
+        period are enqueued (once each), older ones skipped.
+    :param cleanup_preserved_jobs_before_seconds_ago: finished jobs older
+        than this are deleted by the automatic cleanup.
+    :param cleanup_interval_jobs: clean up after this many finished jobs;
+        -1 after every job; None disables.
+    :param cleanup_interval_seconds: clean up this often; -1 after every job;
+        None disables.
+    :param cleanup_discarded_jobs: False keeps discarded jobs.
     """
 
     queues: str = "*"
@@ -74,6 +86,12 @@ class WorkerConfig:
     shutdown_timeout: float = -1.0
     listen_notify: bool = True
     idle_timeout: float | None = None
+    enable_cron: bool = False
+    cron_grace_period: float = 60.0
+    cleanup_preserved_jobs_before_seconds_ago: float = 14 * 86400.0
+    cleanup_interval_jobs: int | None = 1000
+    cleanup_interval_seconds: float | None = 600.0
+    cleanup_discarded_jobs: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.max_threads, bool) or not isinstance(self.max_threads, int):
@@ -89,6 +107,30 @@ class WorkerConfig:
             )
         if self.idle_timeout is not None and not self.idle_timeout > 0:
             raise ValueError(f"idle_timeout must be > 0 or None, not {self.idle_timeout!r}")
+        if not self.cron_grace_period >= 0:
+            raise ValueError(f"cron_grace_period must be >= 0, not {self.cron_grace_period!r}")
+        if not self.cleanup_preserved_jobs_before_seconds_ago >= 0:
+            raise ValueError(
+                "cleanup_preserved_jobs_before_seconds_ago must be >= 0, not"
+                f" {self.cleanup_preserved_jobs_before_seconds_ago!r}"
+            )
+        jobs, seconds = self.cleanup_interval_jobs, self.cleanup_interval_seconds
+        if jobs is not None and (isinstance(jobs, bool) or not (jobs == -1 or jobs >= 1)):
+            raise ValueError(f"cleanup_interval_jobs must be >= 1, -1 or None, not {jobs!r}")
+        if seconds is not None and not (seconds == -1 or seconds > 0):
+            raise ValueError(f"cleanup_interval_seconds must be > 0, -1 or None, not {seconds!r}")
+
+    def cleaner(self, app: App) -> Cleaner:
+        """The automatic cleanup these settings describe."""
+        every_job = -1 in (self.cleanup_interval_jobs, self.cleanup_interval_seconds)
+        seconds = self.cleanup_interval_seconds
+        return Cleaner(
+            app,
+            older_than=self.cleanup_preserved_jobs_before_seconds_ago,
+            interval_jobs=-1 if every_job else self.cleanup_interval_jobs,
+            interval_seconds=None if seconds == -1 else seconds,
+            include_discarded=self.cleanup_discarded_jobs,
+        )
 
     @property
     def pools(self) -> tuple[PoolSpec, ...]:
@@ -135,6 +177,8 @@ class Worker:
             target=self._supervise, name="goodjob-supervisor", daemon=True
         )
         self._aio = EventLoopThread()
+        self.cleaner = self.config.cleaner(app)
+        self.cron: CronScheduler | None = None
         self._in_run = False
         self._signalled: int | None = None  # set by the signal handler (no locks there)
 
@@ -159,7 +203,19 @@ class Worker:
                 return
             self._started = True
         try:
+            if self.config.enable_cron:  # a bad entry stops start-up before anything runs
+                self.cron = CronScheduler(
+                    self.app,
+                    self.app.cron_entries(),
+                    grace_period=self.config.cron_grace_period,
+                )
             self.process_id = self.listener.open()
+            if self.cron is not None:
+                try:
+                    self.cron.prepare()
+                except BaseException:
+                    self.listener.stop()  # deregister: nothing else has started
+                    raise
         except BaseException:
             with self._lock:
                 self._started = False
@@ -173,6 +229,9 @@ class Worker:
         self.listener.start()
         for pool in self.pools:
             pool.start()
+        self.cleaner.start()
+        if self.cron is not None:
+            self.cron.start()
         self._supervisor.start()
 
     def stop(self, timeout: float | None = None) -> None:
@@ -194,10 +253,13 @@ class Worker:
         )
         self._stop_requested.set()
         self.stopping.set()
+        if self.cron is not None:
+            self.cron.stop()
         for pool in self.pools:
             pool.wake(fetch=False)
         for pool in self.pools:
             pool.join()
+        self.cleaner.stop()
         self._aio.stop()
         self.listener.stop()
         if threading.current_thread() is not self._supervisor:
@@ -215,6 +277,8 @@ class Worker:
 
     def reported(self, job: Job, result: Result, outcome: ReportOutcome) -> None:
         """Handle what SQL did with a result: log refusals, remember retry times."""
+        if outcome.accepted:
+            self.cleaner.jobs_finished()
         if not outcome.accepted:
             logger.warning(
                 "result of job %s attempt %d was refused: the job no longer belongs to this"

@@ -125,6 +125,55 @@ end
 $$;
 
 --
+-- Name: goodjob_cron_entries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_cron_entries (
+    key text NOT NULL,
+    schedule text NOT NULL,
+    task text NOT NULL,
+    args jsonb,
+    kwargs jsonb,
+    queue text,
+    priority integer,
+    labels text[],
+    description text,
+    enabled_by_default boolean DEFAULT true NOT NULL,
+    enabled boolean,
+    last_tick_at timestamp with time zone,
+    last_run_at timestamp with time zone,
+    last_job_id uuid,
+    next_run_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT goodjob_cron_entries_args_is_array CHECK ((jsonb_typeof(args) = 'array'::text)),
+    CONSTRAINT goodjob_cron_entries_key_length CHECK (((length(key) >= 1) AND (length(key) <= 255))),
+    CONSTRAINT goodjob_cron_entries_kwargs_is_object CHECK ((jsonb_typeof(kwargs) = 'object'::text)),
+    CONSTRAINT goodjob_cron_entries_schedule_not_empty CHECK ((length(schedule) > 0)),
+    CONSTRAINT goodjob_cron_entries_task_length CHECK (((length(task) >= 1) AND (length(task) <= 255)))
+);
+
+--
+-- Name: goodjob__cron_entry(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__cron_entry(key text) RETURNS public.goodjob_cron_entries
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_entry goodjob_cron_entries;
+begin
+  select * into v_entry from goodjob_cron_entries c where c.key = goodjob__cron_entry.key for update;
+  if not found then
+    raise exception 'cron entry % not found', coalesce(quote_literal(goodjob__cron_entry.key), 'null')
+      using errcode = 'GJ014',
+            hint = 'Entries are defined by a worker started with --enable-cron, or by goodjob_define_cron_entry.';
+  end if;
+  return v_entry;
+end
+$$;
+
+--
 -- Name: goodjob__diagnose_jobs(jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -167,6 +216,40 @@ begin
   end if;
 end
 $_$;
+
+--
+-- Name: goodjob__enqueue_for_cron(public.goodjob_cron_entries, timestamp with time zone, timestamp with time zone, jsonb, jsonb, text, integer, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__enqueue_for_cron(entry public.goodjob_cron_entries, cron_at timestamp with time zone, run_at timestamp with time zone, args jsonb, kwargs jsonb, queue text, priority integer, labels text[]) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_id uuid;
+begin
+  if coalesce(goodjob__enqueue_for_cron.args, entry.args) is null
+     or coalesce(goodjob__enqueue_for_cron.kwargs, entry.kwargs) is null then
+    raise exception 'cron entry % computes its arguments in Python', quote_literal(entry.key)
+      using errcode = 'GJ016',
+            hint = 'Pass args and kwargs, or use: goodjob-pg cron run KEY --app MODULE:APP.';
+  end if;
+  v_id := goodjob_enqueue(task => entry.task,
+                          args => coalesce(goodjob__enqueue_for_cron.args, entry.args),
+                          kwargs => coalesce(goodjob__enqueue_for_cron.kwargs, entry.kwargs),
+                          queue => coalesce(goodjob__enqueue_for_cron.queue, entry.queue),
+                          priority => coalesce(goodjob__enqueue_for_cron.priority, entry.priority),
+                          run_at => goodjob__enqueue_for_cron.run_at,
+                          labels => coalesce(goodjob__enqueue_for_cron.labels, entry.labels));
+  update goodjob_jobs j
+     set cron_key = entry.key, cron_at = goodjob__enqueue_for_cron.cron_at
+   where j.id = v_id;
+  update goodjob_cron_entries c
+     set last_run_at = now(), last_job_id = v_id
+   where c.key = entry.key;
+  return v_id;
+end
+$$;
 
 --
 -- Name: goodjob__interrupt_jobs(uuid[], text); Type: FUNCTION; Schema: public; Owner: -
@@ -308,6 +391,21 @@ CREATE FUNCTION public.goodjob__queue_is_valid(queue text) RETURNS boolean
 $$;
 
 --
+-- Name: goodjob__set_cron_entry_enabled(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__set_cron_entry_enabled(key text, enabled boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  perform goodjob__cron_entry(goodjob__set_cron_entry_enabled.key);
+  update goodjob_cron_entries c set enabled = goodjob__set_cron_entry_enabled.enabled, updated_at = now()
+   where c.key = goodjob__set_cron_entry_enabled.key;
+end
+$$;
+
+--
 -- Name: goodjob__task_is_valid(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -389,6 +487,52 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval, include_discarded boolean, as_of timestamp with time zone) IS 'Delete succeeded (and, unless include_discarded is false, discarded) jobs that finished more than older_than before as_of, with their executions, in chunks of 1,000. Returns the number of jobs deleted. Errors: GJ013.';
+
+--
+-- Name: goodjob_define_cron_entry(text, text, text, jsonb, jsonb, text, integer, text[], text, boolean, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_define_cron_entry(key text, schedule text, task text, args jsonb DEFAULT NULL::jsonb, kwargs jsonb DEFAULT NULL::jsonb, queue text DEFAULT NULL::text, priority integer DEFAULT NULL::integer, labels text[] DEFAULT NULL::text[], description text DEFAULT NULL::text, enabled_by_default boolean DEFAULT true, next_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  if goodjob_define_cron_entry.key is null or length(goodjob_define_cron_entry.key) not between 1 and 255 then
+    raise exception 'invalid cron key %: must be 1 to 255 characters',
+      coalesce(quote_literal(goodjob_define_cron_entry.key), 'null') using errcode = 'GJ015';
+  end if;
+  if nullif(btrim(goodjob_define_cron_entry.schedule), '') is null then
+    raise exception 'invalid schedule % for cron entry %: pass the cron expression',
+      coalesce(quote_literal(goodjob_define_cron_entry.schedule), 'null'),
+      quote_literal(goodjob_define_cron_entry.key) using errcode = 'GJ015';
+  end if;
+  perform goodjob__check_task(goodjob_define_cron_entry.task);
+  perform goodjob__check_args(coalesce(goodjob_define_cron_entry.args, '[]'),
+                              coalesce(goodjob_define_cron_entry.kwargs, '{}'));
+  perform goodjob__check_queue_or_null(goodjob_define_cron_entry.queue);
+
+  insert into goodjob_cron_entries as c (key, schedule, task, args, kwargs, queue, priority, labels,
+                                         description, enabled_by_default, next_run_at)
+  values (goodjob_define_cron_entry.key, goodjob_define_cron_entry.schedule, goodjob_define_cron_entry.task,
+          goodjob_define_cron_entry.args, goodjob_define_cron_entry.kwargs, goodjob_define_cron_entry.queue,
+          goodjob_define_cron_entry.priority,
+          case when goodjob_define_cron_entry.labels is not null
+               then goodjob__check_labels(goodjob_define_cron_entry.labels) end,
+          goodjob_define_cron_entry.description, coalesce(goodjob_define_cron_entry.enabled_by_default, true),
+          goodjob_define_cron_entry.next_run_at)
+  on conflict on constraint goodjob_cron_entries_pkey do update
+    set schedule = excluded.schedule, task = excluded.task, args = excluded.args, kwargs = excluded.kwargs,
+        queue = excluded.queue, priority = excluded.priority, labels = excluded.labels,
+        description = excluded.description, enabled_by_default = excluded.enabled_by_default,
+        next_run_at = coalesce(excluded.next_run_at, c.next_run_at), updated_at = now();
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_define_cron_entry(key text, schedule text, task text, args jsonb, kwargs jsonb, queue text, priority integer, labels text[], description text, enabled_by_default boolean, next_run_at timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_define_cron_entry(key text, schedule text, task text, args jsonb, kwargs jsonb, queue text, priority integer, labels text[], description text, enabled_by_default boolean, next_run_at timestamp with time zone) IS 'Create or update a cron entry: its schedule (as text, for display), task, args, kwargs, queue, priority, labels (null: computed by Python at each tick, or the task''s defaults), description and enabled_by_default. An operator''s enable/disable and the run history are kept. Errors: GJ015, GJ001, GJ002, GJ003, GJ004, GJ006.';
 
 --
 -- Name: goodjob_define_task(text, text, integer, integer, text, double precision, text, text[]); Type: FUNCTION; Schema: public; Owner: -
@@ -478,6 +622,23 @@ $$;
 COMMENT ON FUNCTION public.goodjob_deregister_process(process_id uuid) IS 'Deregister a process leaving cleanly: its running jobs are made ready again (the interrupted attempt counts), its row is deleted and its lease released. Returns the number of jobs interrupted.';
 
 --
+-- Name: goodjob_disable_cron_entry(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_disable_cron_entry(key text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'public'
+    AS $$
+  select goodjob__set_cron_entry_enabled(key, false)
+$$;
+
+--
+-- Name: FUNCTION goodjob_disable_cron_entry(key text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_disable_cron_entry(key text) IS 'Disable a cron entry for every process: its ticks enqueue nothing until it is enabled again. goodjob_run_cron_entry still works. Errors: GJ014 unknown entry.';
+
+--
 -- Name: goodjob_discard_job(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -502,6 +663,23 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_discard_job(id uuid, reason text) IS 'Discard a scheduled or queued job, recording the reason as its last_error. The row is kept. Returns the id. Errors: GJ010 not found, GJ011 running or finished.';
+
+--
+-- Name: goodjob_enable_cron_entry(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_enable_cron_entry(key text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'public'
+    AS $$
+  select goodjob__set_cron_entry_enabled(key, true)
+$$;
+
+--
+-- Name: FUNCTION goodjob_enable_cron_entry(key text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_enable_cron_entry(key text) IS 'Enable a cron entry for every process (overrides enabled_by_default). Ticks missed while it was disabled are not enqueued. Errors: GJ014 unknown entry.';
 
 --
 -- Name: goodjob_enqueue(text, jsonb, jsonb, text, integer, timestamp with time zone, text[], text, uuid, integer, uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -568,6 +746,44 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_enqueue(task text, args jsonb, kwargs jsonb, queue text, priority integer, run_at timestamp with time zone, labels text[], concurrency_key text, batch_id uuid, max_attempts integer, id uuid) IS 'Enqueue one job and return its id. Null options take the task definition''s defaults, then queue ''default'', priority 0 (smaller runs first), max_attempts 25. run_at in the future makes the job scheduled. A given id that already exists returns that job unchanged (idempotent enqueue). Errors: GJ001 task, GJ002 args, GJ003 kwargs, GJ004 queue, GJ005 max_attempts, GJ006 labels.';
+
+--
+-- Name: goodjob_enqueue_cron_tick(text, timestamp with time zone, timestamp with time zone, jsonb, jsonb, text, integer, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_enqueue_cron_tick(key text, cron_at timestamp with time zone, next_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, args jsonb DEFAULT NULL::jsonb, kwargs jsonb DEFAULT NULL::jsonb, queue text DEFAULT NULL::text, priority integer DEFAULT NULL::integer, labels text[] DEFAULT NULL::text[]) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_entry goodjob_cron_entries;
+begin
+  if goodjob_enqueue_cron_tick.cron_at is null then
+    raise exception 'invalid cron_at null: pass the tick''s scheduled time' using errcode = 'GJ015';
+  end if;
+  v_entry := goodjob__cron_entry(goodjob_enqueue_cron_tick.key);
+  update goodjob_cron_entries c
+     set next_run_at = coalesce(goodjob_enqueue_cron_tick.next_run_at, c.next_run_at),
+         last_tick_at = greatest(c.last_tick_at, goodjob_enqueue_cron_tick.cron_at)
+   where c.key = v_entry.key;
+  if v_entry.last_tick_at >= goodjob_enqueue_cron_tick.cron_at
+     or not coalesce(v_entry.enabled, v_entry.enabled_by_default)
+     or exists (select 1 from goodjob_jobs j
+                 where j.cron_key = v_entry.key and j.cron_at = goodjob_enqueue_cron_tick.cron_at) then
+    return null;
+  end if;
+  return goodjob__enqueue_for_cron(v_entry, goodjob_enqueue_cron_tick.cron_at, goodjob_enqueue_cron_tick.cron_at,
+                                   goodjob_enqueue_cron_tick.args, goodjob_enqueue_cron_tick.kwargs,
+                                   goodjob_enqueue_cron_tick.queue, goodjob_enqueue_cron_tick.priority,
+                                   goodjob_enqueue_cron_tick.labels);
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_enqueue_cron_tick(key text, cron_at timestamp with time zone, next_run_at timestamp with time zone, args jsonb, kwargs jsonb, queue text, priority integer, labels text[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_enqueue_cron_tick(key text, cron_at timestamp with time zone, next_run_at timestamp with time zone, args jsonb, kwargs jsonb, queue text, priority integer, labels text[]) IS 'Enqueue the job of one cron tick (cron_key = key, cron_at = run_at = cron_at) unless that tick, or a later one, was already handled or the entry is disabled: then return null. Safe to call from any number of processes: each tick becomes one job. Non-null args, kwargs, queue, priority, labels replace the stored ones. Errors: GJ014, GJ015, GJ016, and those of goodjob_enqueue.';
 
 --
 -- Name: goodjob_enqueue_many(jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -1253,6 +1469,28 @@ $$;
 COMMENT ON FUNCTION public.goodjob_retry_job(id uuid) IS 'Make a discarded, scheduled or queued job ready to run now (a job out of attempts gets one more). Returns the id. Errors: GJ010 not found, GJ011 running or succeeded.';
 
 --
+-- Name: goodjob_run_cron_entry(text, jsonb, jsonb, text, integer, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_run_cron_entry(key text, args jsonb DEFAULT NULL::jsonb, kwargs jsonb DEFAULT NULL::jsonb, queue text DEFAULT NULL::text, priority integer DEFAULT NULL::integer, labels text[] DEFAULT NULL::text[]) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  return goodjob__enqueue_for_cron(goodjob__cron_entry(goodjob_run_cron_entry.key), null, null,
+                                   goodjob_run_cron_entry.args, goodjob_run_cron_entry.kwargs,
+                                   goodjob_run_cron_entry.queue, goodjob_run_cron_entry.priority,
+                                   goodjob_run_cron_entry.labels);
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_run_cron_entry(key text, args jsonb, kwargs jsonb, queue text, priority integer, labels text[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_run_cron_entry(key text, args jsonb, kwargs jsonb, queue text, priority integer, labels text[]) IS 'Enqueue a cron entry''s job now, whether it is enabled or not, without using up a tick (cron_at is null). Non-null arguments replace the stored ones. Returns the job id. Errors: GJ014 unknown entry, GJ016 arguments computed in Python and not given, and those of goodjob_enqueue.';
+
+--
 -- Name: goodjob_succeed_job(uuid, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1381,6 +1619,31 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_wait(process_id uuid, pool integer) IS 'Mark a worker pool as waiting on LISTEN goodjob: enqueues send NOTIFY only while some pool waits. Call it in its own transaction; true: fetch once more, then wait; false (enqueues were in flight, nothing changed): fetch again after a short pause and try again. Errors: GJ009, GJ013.';
+
+--
+-- Name: goodjob_cron_status; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.goodjob_cron_status AS
+ SELECT c.key,
+    c.schedule,
+    c.task,
+    c.description,
+    COALESCE(c.enabled, c.enabled_by_default) AS enabled,
+    (c.enabled IS NOT NULL) AS set_by_operator,
+    c.next_run_at,
+    c.last_run_at,
+    c.last_tick_at,
+    c.last_job_id,
+    j.state AS last_job_state
+   FROM (public.goodjob_cron_entries c
+     LEFT JOIN public.goodjob_jobs j ON ((j.id = c.last_job_id)));
+
+--
+-- Name: VIEW goodjob_cron_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.goodjob_cron_status IS 'Cron entries: schedule, task, whether enabled (and whether an operator decided it), next and last run, and the state of the last job.';
 
 --
 -- Name: goodjob_executions; Type: TABLE; Schema: public; Owner: -
@@ -1589,6 +1852,13 @@ CREATE UNLOGGED TABLE public.goodjob_waiting_pools (
 ALTER TABLE ONLY public.goodjob_processes ALTER COLUMN lease_key SET DEFAULT nextval('public.goodjob_processes_lease_key_seq'::regclass);
 
 --
+-- Name: goodjob_cron_entries goodjob_cron_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_cron_entries
+    ADD CONSTRAINT goodjob_cron_entries_pkey PRIMARY KEY (key);
+
+--
 -- Name: goodjob_executions goodjob_executions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1669,6 +1939,12 @@ CREATE UNIQUE INDEX goodjob_jobs_cron_key_cron_at_idx ON public.goodjob_jobs USI
 --
 
 CREATE INDEX goodjob_jobs_finished_at_idx ON public.goodjob_jobs USING btree (finished_at) WHERE (state = ANY (ARRAY['succeeded'::text, 'discarded'::text]));
+
+--
+-- Name: goodjob_jobs_labels_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_labels_idx ON public.goodjob_jobs USING gin (labels) WHERE (labels <> '{}'::text[]);
 
 --
 -- Name: goodjob_jobs_locked_by_idx; Type: INDEX; Schema: public; Owner: -

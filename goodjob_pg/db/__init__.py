@@ -10,6 +10,15 @@ translated once, here, into :mod:`goodjob_pg.errors` classes.
 from __future__ import annotations
 
 from ._core import Conn, translate
+from ._cron import (
+    cron_last_ticks,
+    cron_status,
+    define_cron_entry,
+    enqueue_cron_tick,
+    run_cron_entry,
+    set_cron_entry_enabled,
+)
+from ._inspect import JobFilter, executions, find_job_ids, find_jobs, pauses
 from ._operator import (
     cleanup_preserved_jobs,
     discard_job,
@@ -39,16 +48,25 @@ from ._runner import (
 
 __all__ = [
     "Conn",
+    "JobFilter",
     "cleanup_preserved_jobs",
+    "cron_last_ticks",
+    "cron_status",
+    "define_cron_entry",
     "define_task",
     "deregister_process",
     "discard_job",
     "enqueue",
+    "enqueue_cron_tick",
     "enqueue_many",
+    "executions",
     "fetch_and_lock",
+    "find_job_ids",
+    "find_jobs",
     "get_job",
     "heartbeat",
     "pause",
+    "pauses",
     "queue_stats",
     "register_process",
     "report",
@@ -58,6 +76,8 @@ __all__ = [
     "rescue_dead_processes",
     "resume",
     "retry_job",
+    "run_cron_entry",
+    "set_cron_entry_enabled",
     "translate",
     "unwait",
     "upcoming_run_times",
