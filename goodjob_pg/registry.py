@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -19,9 +20,10 @@ from .connections import LazyPool
 from .errors import DuplicateTaskError, UnknownTaskError
 from .jobs import Job
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer
-from .serialization import bind_arguments, check_arguments
+from .serialization import bind_arguments, prepare_arguments
 from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
 from .tasks import default_task_name as _default_task_name
+from .transactions import aenqueue_on, enqueue_on, is_async_connection
 
 if TYPE_CHECKING:
     from .inline import InlineRunner
@@ -56,6 +58,9 @@ class App:
         on_error: called as ``on_error(exc, job)`` for every exception a task
             raises (not for ``Retry``/``Discard``); its own errors are logged.
         pool_size: most connections the enqueue pool opens.
+        enqueue_connection: called at each enqueue without ``connection=``
+            for the connection to write on (anything ``connection=`` takes);
+            the Django integration passes Django's own. Default: the App's pool.
 
     The constructor does not touch the database; the pool opens on first use.
     ``close()`` (or leaving ``with app:``) releases connections and stops
@@ -69,6 +74,7 @@ class App:
         execution_mode: ExecutionMode = "external",
         on_error: OnError | None = None,
         pool_size: int = 4,
+        enqueue_connection: Callable[[], object] | None = None,
     ) -> None:
         if execution_mode not in _MODES:
             raise ValueError(
@@ -78,6 +84,7 @@ class App:
         self._pool = LazyPool(url, pool_size)
         self.execution_mode: ExecutionMode = execution_mode
         self.on_error = on_error
+        self.enqueue_connection = enqueue_connection
         self._tasks: dict[str, Task[Any, Any]] = {}
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None
@@ -205,6 +212,20 @@ class App:
             self, task_name, self._tasks.get(task_name), EnqueueOptions.build(**options)
         )
 
+    def _prepare(
+        self,
+        name: str,
+        task: Task[Any, Any] | None,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        opts: EnqueueOptions,
+    ) -> tuple[Sequence[Any], dict[str, Any], dict[str, Any]]:
+        """Check and encode the arguments; resolve the options (everything before the SQL)."""
+        if task is not None:
+            bind_arguments(task.signature, name, args, kwargs)
+        args, kwargs = prepare_arguments(args, kwargs)
+        return args, kwargs, opts.resolve(task.defaults if task is not None else None)
+
     def _enqueue(
         self,
         name: str,
@@ -213,18 +234,40 @@ class App:
         kwargs: dict[str, Any],
         opts: EnqueueOptions,
     ) -> UUID:
-        if task is not None:
-            bind_arguments(task.signature, name, args, kwargs)
-        check_arguments(args, kwargs)
-        options = opts.resolve(task.defaults if task is not None else None)
-        run_at: datetime | None = options["run_at"]
-        if opts.connection is not None:
-            job_id = db.enqueue(opts.connection, name, args, kwargs, **options)
+        args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
+        target = opts.connection
+        if target is None and self.enqueue_connection is not None:
+            target = self.enqueue_connection()
+        if target is not None:
+            job_id = enqueue_on(target, name, args, kwargs, options)
         else:
             # The id is fixed (options["id"]), so a retry cannot duplicate the job.
             job_id = self._pool.run_idempotent(
                 lambda conn: db.enqueue(conn, name, args, kwargs, **options)
             )
+        self._after_enqueue(name, options["run_at"])
+        return job_id
+
+    async def _aenqueue(
+        self,
+        name: str,
+        task: Task[Any, Any] | None,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        opts: EnqueueOptions,
+    ) -> UUID:
+        target = opts.connection
+        if target is None or not is_async_connection(target):
+            # Sync connections and the App's pool: in a thread, so the loop is not blocked.
+            return await asyncio.to_thread(self._enqueue, name, task, args, kwargs, opts)
+        args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
+        job_id = await aenqueue_on(target, name, args, kwargs, options)
+        if self.execution_mode != "external":
+            await asyncio.to_thread(self._after_enqueue, name, options["run_at"])
+        return job_id
+
+    def _after_enqueue(self, name: str, run_at: datetime | None) -> None:
+        """Inline mode runs what is due now; async mode starts its worker on first use."""
         if self.execution_mode == "inline":
             if run_at is None or run_at <= datetime.now(UTC):
                 self.perform_inline()
@@ -237,7 +280,6 @@ class App:
                     "could not start the in-process worker; the next enqueue tries again",
                     extra={"action": "worker_start_failed", "task": name},
                 )
-        return job_id
 
     # --- connections and definitions -------------------------------------------------------
 

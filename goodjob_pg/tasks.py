@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Iterable
@@ -14,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from uuid import UUID
-
-import psycopg
 
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer, check_labels, optional_int, optional_str
 
@@ -179,8 +176,8 @@ class Task(Generic[P, R]):
         return self.app._enqueue(self.name, self, args, kwargs, NO_OPTIONS)
 
     async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
-        """``enqueue`` for async code: runs in a thread so the event loop is not blocked."""
-        return await asyncio.to_thread(self.app._enqueue, self.name, self, args, kwargs, NO_OPTIONS)
+        """``enqueue`` for async code (on the App's pool, in a thread: the loop is not blocked)."""
+        return await self.app._aenqueue(self.name, self, args, kwargs, NO_OPTIONS)
 
     def options(
         self,
@@ -193,7 +190,7 @@ class Task(Generic[P, R]):
         id: UUID | None = None,
         max_attempts: int | None = None,
         concurrency_key: str | None = None,
-        connection: psycopg.Connection[Any] | None = None,
+        connection: object | None = None,
     ) -> Enqueuer[P]:
         """Options for the next enqueue; ``None`` keeps the task's default.
 
@@ -204,8 +201,11 @@ class Task(Generic[P, R]):
             labels: replace the task's default labels.
             id: the job id; enqueueing an existing id returns it unchanged.
             concurrency_key: the job's concurrency key.
-            connection: enqueue on this psycopg connection, inside its current
-                transaction (the job exists only if the caller commits).
+            connection: enqueue on this connection, inside its current
+                transaction (the job exists only if the caller commits): a
+                psycopg connection or cursor (async ones with ``aenqueue``), a
+                psycopg_pool pool, a SQLAlchemy Connection or Session, a Django
+                connection (see :mod:`goodjob_pg.transactions`).
         """
         opts = EnqueueOptions.build(
             queue=queue,

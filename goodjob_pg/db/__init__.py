@@ -9,7 +9,8 @@ translated once, here, into :mod:`goodjob_pg.errors` classes.
 
 from __future__ import annotations
 
-from ._core import Conn, translate
+from ._async import aenqueue
+from ._core import AsyncExecutor, Conn, Executor, translate
 from ._operator import (
     cleanup_preserved_jobs,
     discard_job,
@@ -38,7 +39,10 @@ from ._runner import (
 )
 
 __all__ = [
+    "AsyncExecutor",
     "Conn",
+    "Executor",
+    "aenqueue",
     "cleanup_preserved_jobs",
     "define_task",
     "deregister_process",

@@ -1,0 +1,23 @@
+"""The SQL an async caller runs on its own psycopg ``AsyncConnection`` or ``AsyncCursor``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Unpack
+from uuid import UUID
+
+from ._core import AsyncExecutor, aone, atranslated
+from ._runner import ENQUEUE, EnqueueFields, enqueue_params
+
+
+@atranslated
+async def aenqueue(
+    conn: AsyncExecutor,
+    task: str,
+    args: Sequence[Any] = (),
+    kwargs: dict[str, Any] | None = None,
+    **options: Unpack[EnqueueFields],
+) -> UUID:
+    """:func:`goodjob_pg.db.enqueue` on an async connection or cursor (joins its transaction)."""
+    job_id: UUID = await aone(conn, ENQUEUE, enqueue_params(task, args, kwargs, **options))
+    return job_id
