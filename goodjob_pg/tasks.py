@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from uuid import UUID
 
+from .decoding import ArgumentPlan, plan_for
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer, check_labels, optional_int, optional_str
 
 if TYPE_CHECKING:
@@ -167,6 +168,14 @@ class Task(Generic[P, R]):
         self.name = defaults.name
         self.is_async = inspect.iscoroutinefunction(func)
         self.signature = inspect.signature(func)
+
+    @functools.cached_property
+    def argument_plan(self) -> ArgumentPlan | None:
+        """How the worker decodes this task's JSON arguments (None: no decoding needed).
+
+        Built from the type hints on first use, when every name they mention exists.
+        """
+        return plan_for(self.func)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
