@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 from uuid import UUID
@@ -17,13 +16,12 @@ import psycopg
 
 from . import db
 from .connections import LazyPool
+from .enqueueing import EnqueueMixin
 from .errors import DuplicateTaskError, UnknownTaskError
 from .jobs import Job
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer
-from .serialization import bind_arguments, prepare_arguments
 from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
 from .tasks import default_task_name as _default_task_name
-from .transactions import aenqueue_on, enqueue_on, is_async_connection
 
 if TYPE_CHECKING:
     from .inline import InlineRunner
@@ -45,7 +43,7 @@ def _env_database_url() -> str:
     return os.environ.get("GOODJOB_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
 
 
-class App:
+class App(EnqueueMixin):
     """A registry of tasks bound to one database.
 
     Parameters:
@@ -212,75 +210,6 @@ class App:
             self, task_name, self._tasks.get(task_name), EnqueueOptions.build(**options)
         )
 
-    def _prepare(
-        self,
-        name: str,
-        task: Task[Any, Any] | None,
-        args: Sequence[Any],
-        kwargs: dict[str, Any],
-        opts: EnqueueOptions,
-    ) -> tuple[Sequence[Any], dict[str, Any], dict[str, Any]]:
-        """Check and encode the arguments; resolve the options (everything before the SQL)."""
-        if task is not None:
-            bind_arguments(task.signature, name, args, kwargs)
-        args, kwargs = prepare_arguments(args, kwargs)
-        return args, kwargs, opts.resolve(task.defaults if task is not None else None)
-
-    def _enqueue(
-        self,
-        name: str,
-        task: Task[Any, Any] | None,
-        args: Sequence[Any],
-        kwargs: dict[str, Any],
-        opts: EnqueueOptions,
-    ) -> UUID:
-        args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
-        target = opts.connection
-        if target is None and self.enqueue_connection is not None:
-            target = self.enqueue_connection()
-        if target is not None:
-            job_id = enqueue_on(target, name, args, kwargs, options)
-        else:
-            # The id is fixed (options["id"]), so a retry cannot duplicate the job.
-            job_id = self._pool.run_idempotent(
-                lambda conn: db.enqueue(conn, name, args, kwargs, **options)
-            )
-        self._after_enqueue(name, options["run_at"])
-        return job_id
-
-    async def _aenqueue(
-        self,
-        name: str,
-        task: Task[Any, Any] | None,
-        args: Sequence[Any],
-        kwargs: dict[str, Any],
-        opts: EnqueueOptions,
-    ) -> UUID:
-        target = opts.connection
-        if target is None or not is_async_connection(target):
-            # Sync connections and the App's pool: in a thread, so the loop is not blocked.
-            return await asyncio.to_thread(self._enqueue, name, task, args, kwargs, opts)
-        args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
-        job_id = await aenqueue_on(target, name, args, kwargs, options)
-        if self.execution_mode != "external":
-            await asyncio.to_thread(self._after_enqueue, name, options["run_at"])
-        return job_id
-
-    def _after_enqueue(self, name: str, run_at: datetime | None) -> None:
-        """Inline mode runs what is due now; async mode starts its worker on first use."""
-        if self.execution_mode == "inline":
-            if run_at is None or run_at <= datetime.now(UTC):
-                self.perform_inline()
-        elif self.execution_mode == "async" and self._worker is None:
-            try:
-                self.start()
-            except Exception:
-                # The job is written; failing here would invite a duplicate enqueue.
-                logger.exception(
-                    "could not start the in-process worker; the next enqueue tries again",
-                    extra={"action": "worker_start_failed", "task": name},
-                )
-
     # --- connections and definitions -------------------------------------------------------
 
     @contextmanager
@@ -304,11 +233,14 @@ class App:
 
     # --- running jobs ----------------------------------------------------------------------
 
-    def perform_inline(self, queues: str = "*", limit: int | None = None) -> int:
+    def perform_inline(
+        self, queues: str = "*", limit: int | None = None, *, as_of: datetime | None = None
+    ) -> int:
         """Run due jobs in the calling thread until none is left (or ``limit`` ran).
 
         Runs whatever is due in the selected queues, not only jobs this App
         enqueued. Returns how many jobs ran. Works in every execution mode.
+        ``as_of`` pins the clock (see :meth:`drain`).
         """
         with self._lock:
             self._pool.check_open()
@@ -317,7 +249,36 @@ class App:
 
                 self._inline = InlineRunner(self)
             runner = self._inline
-        return runner.perform(queues, limit)
+        return runner.perform(queues, limit, as_of=as_of)
+
+    def drain(
+        self,
+        queues: str = "*",
+        *,
+        as_of: datetime | None = None,
+        advance: timedelta | None = None,
+        limit: int | None = None,
+    ) -> int:
+        """Run every due job in this thread until none is (tests); see :func:`testing.drain`.
+
+        ``as_of`` pins the clock; ``advance=timedelta(hours=1)`` also runs what
+        is scheduled within the next hour. Returns how many jobs ran.
+        """
+        from .testing import drain
+
+        return drain(self, queues, as_of=as_of, advance=advance, limit=limit)
+
+    def jobs_enqueued(
+        self,
+        task: Task[Any, Any] | str | None = None,
+        *,
+        queue: str | None = None,
+        include_finished: bool = False,
+    ) -> list[Job]:
+        """Jobs waiting to run, oldest first (tests); see :func:`testing.jobs_enqueued`."""
+        from .testing import jobs_enqueued
+
+        return jobs_enqueued(self, task, queue=queue, include_finished=include_finished)
 
     def start(self, config: WorkerConfig | None = None) -> None:
         """Start a worker in background threads of this process (no-op if running)."""
