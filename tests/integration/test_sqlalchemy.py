@@ -1,4 +1,4 @@
-"""SQLAlchemy: enqueue in a Session's or Connection's transaction; migrations through Alembic's bind."""
+"""SQLAlchemy: enqueue in a Session's or Connection's transaction; migrations on a bind."""
 
 from __future__ import annotations
 
