@@ -12,6 +12,7 @@ This is the single place that maps a Job to a Result:
 - any other ``Exception``: ``failed`` (SQL decides retry or discard);
 - a normal return: ``succeeded``.
 
+``app.around_job(job)``, when set, is a context manager around the call.
 ``KeyboardInterrupt``, ``SystemExit`` and ``asyncio.CancelledError`` propagate.
 ``app.on_error(exc, job)`` is called for every error except ``Retry`` and
 ``Discard``; an exception in it is logged and ignored.
@@ -62,14 +63,10 @@ def execute(app: App, job: Job, shutting_down: threading.Event) -> Result:
     arguments = _arguments(app, job, task)
     if isinstance(arguments, Result):
         return arguments
-    token = _current.set(_context(job, shutting_down))
-    try:
-        task.func(*arguments[0], **arguments[1])
-    except Exception as exc:
-        return _from_exception(app, job, task, exc)
-    finally:
-        _current.reset(token)
-    return _succeeded(job)
+    if app.around_job is None:
+        return _call(app, job, task, arguments, shutting_down)
+    with app.around_job(job):
+        return _call(app, job, task, arguments, shutting_down)
 
 
 async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result:
@@ -85,14 +82,10 @@ async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result
     arguments = _arguments(app, job, task)
     if isinstance(arguments, Result):
         return arguments
-    token = _current.set(_context(job, shutting_down))
-    try:
-        await task.func(*arguments[0], **arguments[1])
-    except Exception as exc:
-        return _from_exception(app, job, task, exc)
-    finally:
-        _current.reset(token)
-    return _succeeded(job)
+    if app.around_job is None:
+        return await _acall(app, job, task, arguments, shutting_down)
+    with app.around_job(job):
+        return await _acall(app, job, task, arguments, shutting_down)
 
 
 def error_class_name(exc: BaseException) -> str:
@@ -129,9 +122,36 @@ def _succeeded(job: Job) -> Result:
     return Result(job.id, job.attempts, Outcome.SUCCEEDED)
 
 
-def _arguments(
-    app: App, job: Job, task: Task[Any, Any]
-) -> tuple[Sequence[Any], Mapping[str, Any]] | Result:
+Arguments = tuple[Sequence[Any], Mapping[str, Any]]
+
+
+def _call(
+    app: App, job: Job, task: Task[Any, Any], arguments: Arguments, shutting_down: threading.Event
+) -> Result:
+    token = _current.set(_context(job, shutting_down))
+    try:
+        task.func(*arguments[0], **arguments[1])
+    except Exception as exc:
+        return _from_exception(app, job, task, exc)
+    finally:
+        _current.reset(token)
+    return _succeeded(job)
+
+
+async def _acall(
+    app: App, job: Job, task: Task[Any, Any], arguments: Arguments, shutting_down: threading.Event
+) -> Result:
+    token = _current.set(_context(job, shutting_down))
+    try:
+        await task.func(*arguments[0], **arguments[1])
+    except Exception as exc:
+        return _from_exception(app, job, task, exc)
+    finally:
+        _current.reset(token)
+    return _succeeded(job)
+
+
+def _arguments(app: App, job: Job, task: Task[Any, Any]) -> Arguments | Result:
     """The job's arguments decoded by the task's hints, or a discard when they do not decode."""
     plan = task.argument_plan
     if plan is None:

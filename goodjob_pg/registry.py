@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
@@ -56,6 +56,9 @@ class App(EnqueueMixin):
         on_error: called as ``on_error(exc, job)`` for every exception a task
             raises (not for ``Retry``/``Discard``); its own errors are logged.
         pool_size: most connections the enqueue pool opens.
+        around_job: called as ``around_job(job)`` for a context manager that
+            wraps each job's run, in the thread that runs it (a Flask app
+            context; the Django integration closes stale connections with it).
         enqueue_connection: called at each enqueue without ``connection=``
             for the connection to write on (anything ``connection=`` takes);
             the Django integration passes Django's own. Default: the App's pool.
@@ -73,6 +76,7 @@ class App(EnqueueMixin):
         on_error: OnError | None = None,
         pool_size: int = 4,
         enqueue_connection: Callable[[], object] | None = None,
+        around_job: Callable[[Job], AbstractContextManager[object]] | None = None,
     ) -> None:
         if execution_mode not in _MODES:
             raise ValueError(
@@ -83,6 +87,7 @@ class App(EnqueueMixin):
         self.execution_mode: ExecutionMode = execution_mode
         self.on_error = on_error
         self.enqueue_connection = enqueue_connection
+        self.around_job = around_job
         self._tasks: dict[str, Task[Any, Any]] = {}
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None

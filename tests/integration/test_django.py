@@ -1,0 +1,138 @@
+"""Django: settings, migrate, enqueue inside transaction.atomic(), and the worker command.
+
+Django is configured once for this module, on a database created empty so
+that ``manage.py migrate`` is what installs the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import django
+import psycopg
+import pytest
+from django.conf import settings
+
+from tests.plugins.database import (
+    PGHOST,
+    PGPORT,
+    PGUSER,
+    SESSION_DB,
+    create_database,
+    drop_database,
+    url_for,
+)
+
+Conn = psycopg.Connection[Any]
+DBNAME = f"{SESSION_DB}_django"
+
+
+@pytest.fixture(scope="module")
+def django_db() -> Iterator[str]:
+    from django.core.management import call_command
+    from django.db import connections
+
+    create_database(DBNAME)
+    settings.configure(
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": DBNAME,
+                "USER": PGUSER,
+                "HOST": PGHOST,
+                "PORT": str(PGPORT),
+            }
+        },
+        INSTALLED_APPS=["goodjob_pg.contrib.django", "tests.django_app"],
+        GOODJOB={"WORKER": {"poll_interval": 0.5}},
+        USE_TZ=True,
+    )
+    django.setup()
+    try:
+        call_command("migrate", verbosity=0)
+        yield url_for(DBNAME)
+    finally:
+        from goodjob_pg.contrib.django import app
+
+        app.close()
+        connections.close_all()
+        drop_database(DBNAME)
+
+
+@pytest.fixture
+def conn(django_db: str) -> Iterator[Conn]:
+    with psycopg.connect(django_db, autocommit=True) as conn:
+        conn.execute("drop table if exists runs")
+        conn.execute("create table runs (tag text not null)")
+        conn.execute("truncate goodjob_jobs, goodjob_executions")
+        yield conn
+
+
+def test_migrate_installs_the_sql_schema_once(conn: Conn) -> None:
+    from django.core.management import call_command
+
+    versions = conn.execute("select version from goodjob_migrations order by 1").fetchall()
+    assert versions and versions[0] == ("0001",)
+    applied = conn.execute("select name from django_migrations where app = 'goodjob_pg'")
+    assert applied.fetchall() == [("0001_initial",)]
+    call_command("migrate", verbosity=0)  # nothing left to do
+    assert conn.execute("select count(*) from goodjob_migrations").fetchone() == (len(versions),)
+
+
+def test_settings_give_the_database_and_the_connection(django_db: str) -> None:
+    from django.db import connections
+    from django.test import override_settings
+
+    from goodjob_pg.contrib.django import app
+    from goodjob_pg.contrib.django.settings import database_url, get_app
+
+    assert get_app() is app
+    assert psycopg.conninfo.conninfo_to_dict(app.database_url) == {
+        "dbname": DBNAME,
+        "user": PGUSER,
+        "host": PGHOST,
+        "port": str(PGPORT),
+    }
+    assert app.enqueue_connection is not None and app.enqueue_connection() is connections["default"]
+    with override_settings(GOODJOB={"DATABASE_URL": "postgresql:///x"}):
+        assert database_url() == "postgresql:///x"
+    with (
+        override_settings(GOODJOB={"DATABSE": "other"}),
+        pytest.raises(ValueError, match="DATABSE"),
+    ):
+        database_url()
+
+
+def test_enqueue_joins_transaction_atomic(conn: Conn) -> None:
+    from django.db import connection, transaction
+
+    from goodjob_pg.contrib.django import app
+    from tests.django_app.tasks import record
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record.enqueue("rolled back")
+        raise RuntimeError("the view failed")
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("insert into runs (tag) values ('order saved')")
+        record.enqueue("committed")
+        assert conn.execute("select count(*) from goodjob_jobs").fetchone() == (0,)
+    record.enqueue("autocommit")  # outside atomic(): Django's autocommit, at once
+    assert app.drain() == 2 and app.drain() == 0
+    tags = sorted(r[0] for r in conn.execute("select tag from runs"))
+    assert tags == ["autocommit", "committed", "order saved"]
+
+
+def test_worker_command_runs_committed_jobs(conn: Conn) -> None:
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from tests.django_app.tasks import record
+
+    with transaction.atomic():
+        record.enqueue("by the worker")
+    call_command("goodjob_worker", "--queues", "*:2", "--idle-timeout", "1")
+    assert conn.execute("select tag from runs").fetchall() == [("by the worker",)]
+    state = conn.execute("select state from goodjob_jobs").fetchall()
+    assert state == [("succeeded",)]
