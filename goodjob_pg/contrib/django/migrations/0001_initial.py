@@ -14,5 +14,5 @@ from goodjob_pg.contrib.django.operations import ApplySqlMigrations
 
 class Migration(migrations.Migration):
     initial = True
-    dependencies: list[tuple[str, str]] = []  # noqa: RUF012 (Django's own spelling)
-    operations = [ApplySqlMigrations()]  # noqa: RUF012
+    dependencies: list[tuple[str, str]] = []
+    operations = [ApplySqlMigrations()]
