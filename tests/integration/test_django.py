@@ -44,7 +44,13 @@ def django_db() -> Iterator[str]:
                 "PORT": str(PGPORT),
             }
         },
-        INSTALLED_APPS=["goodjob_pg.contrib.django", "tests.django_app"],
+        INSTALLED_APPS=["django_tasks", "goodjob_pg.contrib.django", "tests.django_app"],
+        TASKS={
+            "default": {
+                "BACKEND": "goodjob_pg.contrib.django.tasks_backend.GoodjobBackend",
+                "QUEUES": [],  # any queue name
+            }
+        },
         GOODJOB={"WORKER": {"poll_interval": 0.5}},
         USE_TZ=True,
     )
@@ -136,3 +142,48 @@ def test_worker_command_runs_committed_jobs(conn: Conn) -> None:
     assert conn.execute("select tag from runs").fetchall() == [("by the worker",)]
     state = conn.execute("select state from goodjob_jobs").fetchall()
     assert state == [("succeeded",)]
+
+
+def test_django_tasks_backend_maps_the_fields_and_joins_atomic(conn: Conn) -> None:
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+    from django_tasks import TaskResultStatus
+
+    from goodjob_pg.contrib.django import app
+    from tests.django_app.tasks import urgent, with_context
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        urgent.enqueue("rolled back")
+        raise RuntimeError
+    with transaction.atomic():
+        result = urgent.enqueue("committed")
+        later = urgent.using(run_after=timezone.now() + timedelta(hours=1)).enqueue("later")
+    context_result = with_context.enqueue("ctx")
+    assert result.status == TaskResultStatus.READY
+    rows = conn.execute(
+        "select id::text, task, queue, priority, state from goodjob_jobs order by created_at"
+    ).fetchall()
+    assert rows == [
+        (result.id, "tests.django_app.tasks.urgent", "mail", -50, "queued"),
+        (later.id, "tests.django_app.tasks.urgent", "mail", -50, "scheduled"),
+        (context_result.id, "tests.django_app.tasks.with_context", "default", 0, "queued"),
+    ]
+    assert app.drain() == 2
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL and result.attempts == 1
+    assert urgent.get_result(later.id).status == TaskResultStatus.READY
+    tags = sorted(r[0] for r in conn.execute("select tag from runs"))
+    assert tags == ["committed", f"ctx attempt=1 id={context_result.id}"]
+
+
+def test_the_worker_command_finds_django_tasks() -> None:
+    from goodjob_pg import App
+    from goodjob_pg.contrib.django.tasks_backend import register_django_tasks
+
+    with App() as fresh:
+        assert register_django_tasks(fresh, ["tasks"]) == 2
+        assert {"tests.django_app.tasks.urgent", "tests.django_app.tasks.with_context"} <= set(
+            fresh.tasks
+        )

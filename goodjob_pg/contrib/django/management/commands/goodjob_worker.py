@@ -15,8 +15,8 @@ class Command(BaseCommand):
     """Run a worker for the configured App (options as ``goodjob-pg run``)."""
 
     help = (
-        "Run a goodjob-pg worker. Tasks are found in each installed app's tasks module"
-        ' (GOODJOB["TASK_MODULES"], default ["tasks"]).'
+        "Run a goodjob-pg worker. Tasks (goodjob-pg's and Django's) are found in each"
+        ' installed app\'s tasks module (GOODJOB["TASK_MODULES"], default ["tasks"]).'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,8 +36,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Import the task modules, then run until signalled (or idle for --idle-timeout)."""
-        for module in goodjob_settings().get("TASK_MODULES", ["tasks"]):
+        modules = list(goodjob_settings().get("TASK_MODULES", ["tasks"]))
+        for module in modules:
             autodiscover_modules(module)
+        app = get_app()
+        try:  # Django's Tasks framework (Django 6, or the django-tasks backport)
+            from goodjob_pg.contrib.django.tasks_backend import register_django_tasks
+        except ImportError:
+            pass
+        else:
+            register_django_tasks(app, modules)
         config = WorkerConfig(
             queues=options["queues"],
             max_threads=options["max_threads"],
@@ -46,6 +54,6 @@ class Command(BaseCommand):
             idle_timeout=options["idle_timeout"],
             listen_notify=options["listen_notify"],
         )
-        code = Worker(get_app(), config).run()
+        code = Worker(app, config).run()
         if code:
             raise SystemExit(code)
