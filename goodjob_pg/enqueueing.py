@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -37,6 +38,7 @@ class EnqueueMixin:
     _worker: Worker | None
     execution_mode: ExecutionMode
     enqueue_connection: Callable[[], object] | None
+    around_enqueue: Callable[[str, dict[str, Any]], AbstractContextManager[object]] | None
 
     def perform_inline(
         self, queues: str = "*", limit: int | None = None, *, as_of: datetime | None = None
@@ -74,15 +76,28 @@ class EnqueueMixin:
         target = opts.connection
         if target is None and self.enqueue_connection is not None:
             target = self.enqueue_connection()
-        if target is not None:
-            job_id = enqueue_on(target, name, args, kwargs, options)
+        if self.around_enqueue is None:
+            job_id = self._write(target, name, args, kwargs, options)
         else:
-            # The id is fixed (options["id"]), so a retry cannot duplicate the job.
-            job_id = self._pool.run_idempotent(
-                lambda conn: db.enqueue(conn, name, args, kwargs, **options)
-            )
+            with self.around_enqueue(name, options):
+                job_id = self._write(target, name, args, kwargs, options)
         self._after_enqueue(name, options["run_at"])
         return job_id
+
+    def _write(
+        self,
+        target: object | None,
+        name: str,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        options: dict[str, Any],
+    ) -> UUID:
+        if target is not None:
+            return enqueue_on(target, name, args, kwargs, options)
+        # The id is fixed (options["id"]), so a retry cannot duplicate the job.
+        return self._pool.run_idempotent(
+            lambda conn: db.enqueue(conn, name, args, kwargs, **options)
+        )
 
     async def _aenqueue(
         self,
@@ -97,7 +112,11 @@ class EnqueueMixin:
             # Sync connections and the App's pool: in a thread, so the loop is not blocked.
             return await asyncio.to_thread(self._enqueue, name, task, args, kwargs, opts)
         args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
-        job_id = await aenqueue_on(target, name, args, kwargs, options)
+        if self.around_enqueue is None:
+            job_id = await aenqueue_on(target, name, args, kwargs, options)
+        else:
+            with self.around_enqueue(name, options):
+                job_id = await aenqueue_on(target, name, args, kwargs, options)
         if self.execution_mode != "external":
             await asyncio.to_thread(self._after_enqueue, name, options["run_at"])
         return job_id

@@ -59,6 +59,9 @@ class App(EnqueueMixin):
         around_job: called as ``around_job(job)`` for a context manager that
             wraps each job's run, in the thread that runs it (a Flask app
             context; the Django integration closes stale connections with it).
+        around_enqueue: called as ``around_enqueue(task_name, options)`` for a
+            context manager around each enqueue's write; it may add
+            ``options["trace_context"]`` (the OpenTelemetry integration does).
         enqueue_connection: called at each enqueue without ``connection=``
             for the connection to write on (anything ``connection=`` takes);
             the Django integration passes Django's own. Default: the App's pool.
@@ -77,6 +80,8 @@ class App(EnqueueMixin):
         pool_size: int = 4,
         enqueue_connection: Callable[[], object] | None = None,
         around_job: Callable[[Job], AbstractContextManager[object]] | None = None,
+        around_enqueue: Callable[[str, dict[str, Any]], AbstractContextManager[object]]
+        | None = None,
     ) -> None:
         if execution_mode not in _MODES:
             raise ValueError(
@@ -88,6 +93,7 @@ class App(EnqueueMixin):
         self.on_error = on_error
         self.enqueue_connection = enqueue_connection
         self.around_job = around_job
+        self.around_enqueue = around_enqueue
         self._tasks: dict[str, Task[Any, Any]] = {}
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None

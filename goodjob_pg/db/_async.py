@@ -7,7 +7,7 @@ from typing import Any, Unpack
 from uuid import UUID
 
 from ._core import AsyncExecutor, aone, atranslated
-from ._runner import ENQUEUE, EnqueueFields, enqueue_params
+from ._runner import EnqueueFields, enqueue_statement
 
 
 @atranslated
@@ -19,5 +19,5 @@ async def aenqueue(
     **options: Unpack[EnqueueFields],
 ) -> UUID:
     """:func:`goodjob_pg.db.enqueue` on an async connection or cursor (joins its transaction)."""
-    job_id: UUID = await aone(conn, ENQUEUE, enqueue_params(task, args, kwargs, **options))
+    job_id: UUID = await aone(conn, *enqueue_statement(task, args, kwargs, **options))
     return job_id

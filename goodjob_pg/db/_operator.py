@@ -21,6 +21,13 @@ def get_job(conn: Conn, id: UUID) -> Job | None:
 
 
 @translated
+def get_trace_context(conn: Conn, id: UUID) -> dict[str, str] | None:
+    """The trace context a job was enqueued in (goodjob_jobs.trace_context), or None."""
+    row = conn.execute("select trace_context from goodjob_jobs where id = %s", (id,)).fetchone()
+    return None if row is None else row[0]
+
+
+@translated
 def list_jobs(
     conn: Conn,
     *,

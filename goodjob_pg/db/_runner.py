@@ -37,6 +37,29 @@ class EnqueueFields(TypedDict, total=False):
     batch_id: UUID | None
     max_attempts: int | None
     id: UUID | None
+    trace_context: dict[str, str] | None  # W3C carrier, stored by goodjob_set_trace_context
+
+
+# The same enqueue, also storing the trace context, in one statement.
+ENQUEUE_TRACED = (
+    "select goodjob_set_trace_context(id => "
+    + ENQUEUE.removeprefix("select ")
+    + ", trace_context => %s::jsonb)"
+)
+
+
+def enqueue_statement(
+    task: str,
+    args: Sequence[Any] = (),
+    kwargs: dict[str, Any] | None = None,
+    **options: Unpack[EnqueueFields],
+) -> tuple[str, tuple[Any, ...]]:
+    """The query and parameters of one enqueue (shared by the sync and async enqueue)."""
+    params = enqueue_params(task, args, kwargs, **options)
+    trace = options.get("trace_context")
+    if trace is None:
+        return ENQUEUE, params
+    return ENQUEUE_TRACED, (*params, dumps(trace))
 
 
 def enqueue_params(
@@ -45,7 +68,7 @@ def enqueue_params(
     kwargs: dict[str, Any] | None = None,
     **options: Unpack[EnqueueFields],
 ) -> tuple[Any, ...]:
-    """The parameters of :data:`ENQUEUE` (shared by the sync and async enqueue)."""
+    """The parameters of :data:`ENQUEUE`."""
     labels = options.get("labels")
     return (
         task,
@@ -80,7 +103,7 @@ def enqueue(
     ``None`` takes the task's registered defaults, then the global ones. An
     ``id`` that exists returns that job unchanged.
     """
-    job_id: UUID = one(conn, ENQUEUE, enqueue_params(task, args, kwargs, **options))
+    job_id: UUID = one(conn, *enqueue_statement(task, args, kwargs, **options))
     return job_id
 
 
