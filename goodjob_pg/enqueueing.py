@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,9 +16,9 @@ from uuid import UUID
 
 from . import db
 from .connections import LazyPool
-from .options import EnqueueOptions
+from .options import EnqueueOptions, JobSpec
 from .serialization import bind_arguments, prepare_arguments
-from .transactions import aenqueue_on, enqueue_on, is_async_connection
+from .transactions import aenqueue_on, arun_on, enqueue_on, is_async_connection, run_on
 
 if TYPE_CHECKING:
     from .registry import ExecutionMode
@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from .worker import Worker, WorkerConfig
 
 __all__ = ["EnqueueMixin"]
+
+
+def _earliest(specs: list[dict[str, Any]]) -> datetime | None:
+    """None when some job is due now, else the earliest run time."""
+    times = [spec["run_at"] for spec in specs]
+    return None if None in times else min(times)
+
 
 logger = logging.getLogger("goodjob_pg.registry")
 
@@ -49,6 +56,51 @@ class EnqueueMixin:
     def start(self, config: WorkerConfig | None = None) -> None:
         """Defined by App."""
         raise NotImplementedError
+
+    def enqueue_many(
+        self, jobs: Iterable[JobSpec], *, connection: object | None = None
+    ) -> list[UUID]:
+        """Enqueue many jobs in one statement, all or none; returns their ids in order.
+
+        ``jobs`` come from ``task.job(...)`` or ``task.options(...).job(...)``;
+        every one is checked (signature, arguments, options) before any is
+        written. ``connection`` is what ``options(connection=)`` takes (the
+        jobs join its transaction); per-job ``connection=`` is refused.
+        """
+        specs = [self._spec(job) for job in jobs]
+        if not specs:
+            return []
+        target = connection
+        if target is None and self.enqueue_connection is not None:
+            target = self.enqueue_connection()
+        if target is None:
+            ids = self._pool.run_idempotent(lambda conn: db.enqueue_many(conn, specs))
+        else:
+            ids = run_on(target, lambda conn: db.enqueue_many(conn, specs))
+        self._after_enqueue(specs[0]["task"], _earliest(specs))
+        return ids
+
+    async def aenqueue_many(
+        self, jobs: Iterable[JobSpec], *, connection: object | None = None
+    ) -> list[UUID]:
+        """:meth:`enqueue_many` for async code (natively on an async ``connection``)."""
+        if connection is None or not is_async_connection(connection):
+            return await asyncio.to_thread(self.enqueue_many, list(jobs), connection=connection)
+        specs = [self._spec(job) for job in jobs]
+        if not specs:
+            return []
+        ids = await arun_on(connection, lambda conn: db.aenqueue_many(conn, specs))
+        if self.execution_mode != "external":
+            await asyncio.to_thread(self._after_enqueue, specs[0]["task"], _earliest(specs))
+        return ids
+
+    def _spec(self, job: JobSpec) -> dict[str, Any]:
+        if not isinstance(job, JobSpec):
+            raise TypeError(f"enqueue_many takes task.job(...) values, not {job!r}")
+        if job.opts.connection is not None:
+            raise ValueError("pass connection= to enqueue_many, not to each job's options")
+        args, kwargs, options = self._prepare(job.name, job.task, job.args, job.kwargs, job.opts)
+        return {"task": job.name, "args": list(args), "kwargs": kwargs, **options}
 
     def _prepare(
         self,

@@ -18,6 +18,7 @@ __all__ = [
     "NO_OPTIONS",
     "EnqueueOptions",
     "Enqueuer",
+    "JobSpec",
     "check_labels",
     "optional_int",
     "optional_str",
@@ -147,6 +148,21 @@ class EnqueueOptions:
 NO_OPTIONS = EnqueueOptions()
 
 
+@dataclass(frozen=True)
+class JobSpec:
+    """One job for ``app.enqueue_many``: ``task.job(...)`` or ``task.options(...).job(...)``.
+
+    Nothing is checked until ``enqueue_many``, which checks every job before
+    writing any.
+    """
+
+    name: str
+    task: Task[Any, Any] | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    opts: EnqueueOptions = NO_OPTIONS
+
+
 class Enqueuer(Generic[P]):
     """A task name bound to enqueue options: ``task.options(...).enqueue(...)``."""
 
@@ -167,6 +183,10 @@ class Enqueuer(Generic[P]):
     async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
         """``enqueue`` for async code: natively on an async ``connection=``, else in a thread."""
         return await self._app._aenqueue(self._name, self._task, args, kwargs, self._opts)
+
+    def job(self, *args: P.args, **kwargs: P.kwargs) -> JobSpec:
+        """This job with these options, for ``app.enqueue_many([...])``."""
+        return JobSpec(self._name, self._task, args, kwargs, self._opts)
 
     def options(self, **options: Any) -> Enqueuer[P]:
         """More options on top of these (same keywords as ``Task.options``)."""

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from uuid import UUID
 
 from .decoding import ArgumentPlan, plan_for
-from .options import NO_OPTIONS, EnqueueOptions, Enqueuer, check_labels, optional_int, optional_str
+from .options import (
+    NO_OPTIONS,
+    EnqueueOptions,
+    Enqueuer,
+    JobSpec,
+    check_labels,
+    optional_int,
+    optional_str,
+)
 
 if TYPE_CHECKING:
     from .registry import App
@@ -187,6 +195,10 @@ class Task(Generic[P, R]):
     async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
         """``enqueue`` for async code (on the App's pool, in a thread: the loop is not blocked)."""
         return await self.app._aenqueue(self.name, self, args, kwargs, NO_OPTIONS)
+
+    def job(self, *args: P.args, **kwargs: P.kwargs) -> JobSpec:
+        """A job of this task for ``app.enqueue_many([...])`` (checked there)."""
+        return JobSpec(self.name, self, args, kwargs)
 
     def options(
         self,

@@ -21,8 +21,8 @@ imported unless it is used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -30,7 +30,9 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from . import db
 
-__all__ = ["aenqueue_on", "enqueue_on", "is_async_connection"]
+__all__ = ["aenqueue_on", "arun_on", "enqueue_on", "is_async_connection", "run_on"]
+
+T = TypeVar("T")
 
 _SYNC = (psycopg.Connection, psycopg.Cursor)
 _ASYNC = (psycopg.AsyncConnection, psycopg.AsyncCursor)
@@ -43,6 +45,37 @@ def is_async_connection(target: object) -> bool:
     )
 
 
+def run_on(target: object, fn: Callable[[db.Executor], T]) -> T:
+    """Call ``fn`` with the psycopg connection or cursor ``target`` stands for.
+
+    A pool lends a connection for the call (committed when given back); a
+    SQLAlchemy or Django connection gives its psycopg connection, in its
+    transaction. An async ``target`` is a TypeError (use :func:`arun_on`).
+    """
+    if isinstance(target, _SYNC):
+        return fn(target)
+    if isinstance(target, ConnectionPool):
+        with target.connection() as conn:
+            return fn(conn)
+    if is_async_connection(target):
+        raise TypeError(f"{_describe(target)} is async: use aenqueue() with it, not enqueue()")
+    return fn(_foreign_connection(target))
+
+
+async def arun_on(target: object, fn: Callable[[db.AsyncExecutor], Awaitable[T]]) -> T:
+    """:func:`run_on` for an async ``target``."""
+    if isinstance(target, _ASYNC):
+        return await fn(target)
+    if isinstance(target, AsyncConnectionPool):
+        async with target.connection() as conn:
+            return await fn(conn)
+    if type(target).__module__.startswith("sqlalchemy.ext.asyncio"):
+        from .contrib.sqlalchemy import async_psycopg_connection
+
+        return await fn(await async_psycopg_connection(target))
+    raise TypeError(f"{_describe(target)} is not an async connection")
+
+
 def enqueue_on(
     target: object, task: str, args: Sequence[Any], kwargs: dict[str, Any], options: Any
 ) -> UUID:
@@ -50,31 +83,14 @@ def enqueue_on(
 
     ``options`` are :func:`goodjob_pg.db.enqueue`'s keyword options.
     """
-    if isinstance(target, _SYNC):
-        return db.enqueue(target, task, args, kwargs, **options)
-    if isinstance(target, ConnectionPool):
-        with target.connection() as conn:
-            return db.enqueue(conn, task, args, kwargs, **options)
-    if is_async_connection(target):
-        raise TypeError(f"{_describe(target)} is async: use aenqueue() with it, not enqueue()")
-    return db.enqueue(_foreign_connection(target), task, args, kwargs, **options)
+    return run_on(target, lambda conn: db.enqueue(conn, task, args, kwargs, **options))
 
 
 async def aenqueue_on(
     target: object, task: str, args: Sequence[Any], kwargs: dict[str, Any], options: Any
 ) -> UUID:
     """:func:`enqueue_on` for an async ``target``."""
-    if isinstance(target, _ASYNC):
-        return await db.aenqueue(target, task, args, kwargs, **options)
-    if isinstance(target, AsyncConnectionPool):
-        async with target.connection() as conn:
-            return await db.aenqueue(conn, task, args, kwargs, **options)
-    if type(target).__module__.startswith("sqlalchemy.ext.asyncio"):
-        from .contrib.sqlalchemy import async_psycopg_connection
-
-        conn = await async_psycopg_connection(target)
-        return await db.aenqueue(conn, task, args, kwargs, **options)
-    raise TypeError(f"{_describe(target)} is not an async connection")
+    return await arun_on(target, lambda conn: db.aenqueue(conn, task, args, kwargs, **options))
 
 
 def _foreign_connection(target: object) -> psycopg.Connection[Any]:

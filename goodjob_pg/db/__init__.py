@@ -9,7 +9,7 @@ translated once, here, into :mod:`goodjob_pg.errors` classes.
 
 from __future__ import annotations
 
-from ._async import aenqueue
+from ._async import aenqueue, aenqueue_many
 from ._core import AsyncExecutor, Conn, Executor, translate
 from ._operator import (
     cleanup_preserved_jobs,
@@ -45,6 +45,7 @@ __all__ = [
     "Conn",
     "Executor",
     "aenqueue",
+    "aenqueue_many",
     "cleanup_preserved_jobs",
     "define_task",
     "deregister_process",

@@ -107,17 +107,24 @@ def enqueue(
     return job_id
 
 
+ENQUEUE_MANY = "select * from goodjob_enqueue_many(jobs => %s::jsonb)"
+
+
 @translated
-def enqueue_many(conn: Conn, jobs: Sequence[dict[str, Any]]) -> list[UUID]:
+def enqueue_many(conn: Executor, jobs: Sequence[dict[str, Any]]) -> list[UUID]:
     """Insert many jobs in one statement (goodjob_enqueue_many); ids in input order.
 
     Each job is an object with goodjob_enqueue's keys (``task``, ``args``,
     ``kwargs``, ``queue``, ...), values already plain JSON; datetimes and
-    UUIDs are sent as ISO text.
+    UUIDs are sent as ISO text. ``conn`` is a connection or a cursor.
     """
-    spec = dumps([{k: _json_scalar(v) for k, v in job.items() if v is not None} for job in jobs])
-    rows = conn.execute("select * from goodjob_enqueue_many(jobs => %s::jsonb)", (spec,)).fetchall()
+    rows = conn.execute(ENQUEUE_MANY, (enqueue_many_spec(jobs),)).fetchall()
     return [row[0] for row in rows]
+
+
+def enqueue_many_spec(jobs: Sequence[dict[str, Any]]) -> str:
+    """The ``jobs`` JSON of goodjob_enqueue_many (None values left out)."""
+    return dumps([{k: _json_scalar(v) for k, v in job.items() if v is not None} for job in jobs])
 
 
 def _json_scalar(value: Any) -> Any:

@@ -330,3 +330,16 @@ def test_around_job_wraps_each_run(db_url: str) -> None:
         s.enqueue()
         a.enqueue()
     assert events == ["enter s", "sync", "exit", "enter a", "async", "exit"]
+
+
+def test_enqueue_many_runs_what_is_due(app: App) -> None:
+    seen: list[int] = []
+
+    @app.task
+    def f(x: int) -> None:
+        seen.append(x)
+
+    app.enqueue_many([f.job(1), f.options(delay=3600).job(2), f.job(3)])
+    assert sorted(seen) == [1, 3]
+    app.enqueue_many([f.options(delay=3600).job(4)])  # nothing due: nothing runs
+    assert sorted(seen) == [1, 3]

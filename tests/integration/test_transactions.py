@@ -162,3 +162,50 @@ def test_a_worker_sees_the_job_at_commit(db_url: str, db_conn: Conn) -> None:
         app.stop(timeout=10)
     assert seen == ["committed"]
     assert job_count(db_conn) == 1  # the rolled-back job never existed, so it can never run
+
+
+def test_enqueue_many_is_one_statement_in_the_callers_transaction(
+    app: App, db_url: str, db_conn: Conn
+) -> None:
+    ran: list[Any] = []
+
+    @app.task(queue="bulk")
+    def f(x: int, *, tag: str = "") -> None:
+        ran.append((x, tag))
+
+    with psycopg.connect(db_url) as conn:
+        app.enqueue_many([f.job(1), f.job(2)], connection=conn)
+        conn.rollback()
+        ids = app.enqueue_many(
+            [f.job(3, tag="a"), f.options(priority=-1).job(4), app.options(f.name).job(5)],
+            connection=conn,
+        )
+        assert job_count(db_conn) == 0
+        conn.commit()
+    rows = db_conn.execute(
+        "select id, args, kwargs, queue, priority from goodjob_jobs order by args"
+    ).fetchall()
+    assert [r[0] for r in rows] == ids
+    assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
+        ([3], {"tag": "a"}, "bulk", 0),
+        ([4], {}, "bulk", -1),
+        ([5], {}, "bulk", 0),
+    ]
+    # Checked before anything is written: a bad second job writes neither.
+    with pytest.raises(TypeError, match="missing a required argument"):
+        app.enqueue_many([f.job(6), f.job()])  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="not to each job's options"):
+        app.enqueue_many([f.options(connection=db_conn).job(7)])
+    assert app.enqueue_many([]) == [] and job_count(db_conn) == 3
+    assert app.perform_inline() == 3 and sorted(ran) == [(3, "a"), (4, ""), (5, "")]
+
+    async def main() -> list[UUID]:
+        async with await psycopg.AsyncConnection.connect(db_url) as aconn:
+            await app.aenqueue_many([f.job(8)], connection=aconn)
+            await aconn.rollback()
+            ids = await app.aenqueue_many([f.job(9), f.job(10)], connection=aconn)
+            await aconn.commit()
+        return ids + await app.aenqueue_many([f.job(11)])  # the App's pool
+
+    assert len(asyncio.run(main())) == 3
+    assert job_count(db_conn) == 6
