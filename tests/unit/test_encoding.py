@@ -165,3 +165,18 @@ def test_a_value_that_does_not_decode_names_the_argument() -> None:
         plan.apply(["not a date"], {})
     with pytest.raises(ValueError, match=r"argument kwargs\['customer'\] cannot be decoded"):
         plan.apply([], {"customer": {"name": "Ada"}})
+
+
+def test_an_unresolvable_hint_passes_json_and_warns(caplog: pytest.LogCaptureFixture) -> None:
+    def f(a: Missing, b: datetime) -> None:  # type: ignore[name-defined]  # noqa: F821
+        ...
+
+    with caplog.at_level("WARNING", logger="goodjob_pg.decoding"):
+        plan = plan_for(f)
+    assert plan is not None
+    assert plan.apply(["x", "2026-01-01T00:00:00+00:00"], {}) == (
+        ["x", datetime(2026, 1, 1, tzinfo=UTC)],
+        {},
+    )
+    assert [r.action for r in caplog.records] == ["type_hint_unresolved"]  # type: ignore[attr-defined]
+    assert "'Missing'" in caplog.records[0].getMessage()

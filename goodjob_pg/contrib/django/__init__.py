@@ -31,4 +31,6 @@ from ...registry import App
 
 __all__ = ["app"]
 
-app = App()  # touches nothing until used; configured by GoodjobConfig.ready()
+# Touches nothing until used. Its database comes from Django's settings (GoodjobConfig.ready),
+# not from DATABASE_URL or GOODJOB_DATABASE_URL: "" is "not set yet".
+app = App("")
