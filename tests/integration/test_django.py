@@ -100,7 +100,8 @@ def test_settings_give_the_database_and_the_connection(django_db: str) -> None:
         "host": PGHOST,
         "port": str(PGPORT),
     }
-    assert app.enqueue_connection is not None and app.enqueue_connection() is connections["default"]
+    assert app.enqueue_connection is not None
+    assert app.enqueue_connection() is connections["default"]
     with override_settings(GOODJOB={"DATABASE_URL": "postgresql:///x"}):
         assert database_url() == "postgresql:///x"
     with (
@@ -187,3 +188,25 @@ def test_the_worker_command_finds_django_tasks() -> None:
         assert {"tests.django_app.tasks.urgent", "tests.django_app.tasks.with_context"} <= set(
             fresh.tasks
         )
+
+
+def test_inline_mode_runs_a_job_when_atomic_commits(conn: Conn) -> None:
+    from django.db import transaction
+
+    from goodjob_pg.contrib.django import app
+    from goodjob_pg.testing import inline
+    from tests.django_app.tasks import record
+
+    def tags() -> list[str]:
+        return [r[0] for r in conn.execute("select tag from runs order by tag")]
+
+    with inline(app):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record.enqueue("rolled back")
+            raise RuntimeError
+        with transaction.atomic():
+            record.enqueue("on commit")
+            assert tags() == []
+        assert tags() == ["on commit"]
+        record.enqueue("autocommit")
+        assert tags() == ["autocommit", "on commit"]

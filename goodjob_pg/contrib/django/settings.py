@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,7 +73,9 @@ def database_url(alias: str | None = None) -> str:
 def configure(app: App) -> None:
     """Give ``app`` the jobs database and, unless disabled, Django's connection for enqueue.
 
-    Each job also runs between two ``close_old_connections`` (as a request
+    In inline mode a job enqueued inside ``transaction.atomic()`` runs when
+    the outermost block commits (never, if it rolls back). Each job also runs
+    between two ``close_old_connections`` (as a request
     does), so worker threads do not keep stale or obsolete connections.
     """
     config = goodjob_settings()
@@ -80,9 +83,18 @@ def configure(app: App) -> None:
     if not app.database_url:
         app.database_url = database_url(alias)
     if config.get("USE_DJANGO_CONNECTION", True) and app.enqueue_connection is None:
-        app.enqueue_connection = lambda: connections[alias]
+        app.enqueue_connection = functools.partial(_django_connection, app, alias)
     if app.around_job is None:
         app.around_job = django_job
+
+
+def _django_connection(app: App, alias: str) -> Any:
+    """Django's connection for an enqueue; in inline mode, run the job when atomic() commits."""
+    connection = connections[alias]
+    if app.execution_mode == "inline" and connection.in_atomic_block:
+        # The inline runner's own connection sees the job only after the commit.
+        connection.on_commit(app.perform_inline)
+    return connection
 
 
 @contextmanager
