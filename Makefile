@@ -68,6 +68,6 @@ schema:
 
 ## lint: ruff and mypy --strict (not part of test)
 lint:
-	$(PYTHON) -m ruff check goodjob_pg tests
-	$(PYTHON) -m ruff format --check goodjob_pg tests
+	$(PYTHON) -m ruff check goodjob_pg tests examples
+	$(PYTHON) -m ruff format --check goodjob_pg tests examples
 	$(PYTHON) -m mypy --strict goodjob_pg

@@ -5,12 +5,14 @@ This is the single place that maps a Job to a Result:
 - no task registered under the job's name: ``failed`` with error class
   ``UnknownTaskError`` (SQL retries it per policy, so a rolling deploy heals);
 - arguments that do not fit the callable's signature: ``discarded`` (TypeError);
+- arguments its type hints cannot decode (:mod:`goodjob_pg.decoding`): ``discarded``;
 - ``Discard``, or an exception listed in the task's ``discard_on``: ``discarded``;
 - ``Retry``: ``retry`` (now, or at its ``run_at``/``delay``), counting the attempt;
 - with a non-empty ``retry_on``, an exception not listed there: ``discarded``;
 - any other ``Exception``: ``failed`` (SQL decides retry or discard);
 - a normal return: ``succeeded``.
 
+``app.around_job(job)``, when set, is a context manager around the call.
 ``KeyboardInterrupt``, ``SystemExit`` and ``asyncio.CancelledError`` propagate.
 ``app.on_error(exc, job)`` is called for every error except ``Retry`` and
 ``Discard``; an exception in it is logged and ignored.
@@ -22,6 +24,7 @@ import asyncio
 import logging
 import threading
 import traceback
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -57,14 +60,13 @@ def execute(app: App, job: Job, shutting_down: threading.Event) -> Result:
         return _unknown_task(app, job)
     if task.is_async:
         return _run_coroutine_blocking(aexecute(app, job, shutting_down))
-    token = _current.set(_context(job, shutting_down))
-    try:
-        task.func(*job.args, **job.kwargs)
-    except Exception as exc:
-        return _from_exception(app, job, task, exc)
-    finally:
-        _current.reset(token)
-    return _succeeded(job)
+    arguments = _arguments(app, job, task)
+    if isinstance(arguments, Result):
+        return arguments
+    if app.around_job is None:
+        return _call(app, job, task, arguments, shutting_down)
+    with app.around_job(job):
+        return _call(app, job, task, arguments, shutting_down)
 
 
 async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result:
@@ -77,14 +79,13 @@ async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result
         return _unknown_task(app, job)
     if not task.is_async:
         return await asyncio.to_thread(execute, app, job, shutting_down)
-    token = _current.set(_context(job, shutting_down))
-    try:
-        await task.func(*job.args, **job.kwargs)
-    except Exception as exc:
-        return _from_exception(app, job, task, exc)
-    finally:
-        _current.reset(token)
-    return _succeeded(job)
+    arguments = _arguments(app, job, task)
+    if isinstance(arguments, Result):
+        return arguments
+    if app.around_job is None:
+        return await _acall(app, job, task, arguments, shutting_down)
+    with app.around_job(job):
+        return await _acall(app, job, task, arguments, shutting_down)
 
 
 def error_class_name(exc: BaseException) -> str:
@@ -119,6 +120,55 @@ def _succeeded(job: Job) -> Result:
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("job %s (%s) succeeded", job.id, job.task, extra=_extra("job_succeeded", job))
     return Result(job.id, job.attempts, Outcome.SUCCEEDED)
+
+
+Arguments = tuple[Sequence[Any], Mapping[str, Any]]
+
+
+def _call(
+    app: App, job: Job, task: Task[Any, Any], arguments: Arguments, shutting_down: threading.Event
+) -> Result:
+    token = _current.set(_context(job, shutting_down))
+    try:
+        task.func(*arguments[0], **arguments[1])
+    except Exception as exc:
+        return _from_exception(app, job, task, exc)
+    finally:
+        _current.reset(token)
+    return _succeeded(job)
+
+
+async def _acall(
+    app: App, job: Job, task: Task[Any, Any], arguments: Arguments, shutting_down: threading.Event
+) -> Result:
+    token = _current.set(_context(job, shutting_down))
+    try:
+        await task.func(*arguments[0], **arguments[1])
+    except Exception as exc:
+        return _from_exception(app, job, task, exc)
+    finally:
+        _current.reset(token)
+    return _succeeded(job)
+
+
+def _arguments(app: App, job: Job, task: Task[Any, Any]) -> Arguments | Result:
+    """The job's arguments decoded by the task's hints, or a discard when they do not decode."""
+    plan = task.argument_plan
+    if plan is None:
+        return job.args, job.kwargs
+    try:
+        return plan.apply(job.args, job.kwargs)
+    except ValueError as exc:
+        message = f"task {job.task!r} cannot take the job's arguments: {exc}"
+        logger.error(
+            "job %s (%s) discarded: %s",
+            job.id,
+            job.task,
+            message,
+            extra=_extra("job_bad_arguments", job),
+        )
+        _report_error(app, exc, job)
+        return Result(job.id, job.attempts, Outcome.DISCARDED, "ValueError", message)
 
 
 def _unknown_task(app: App, job: Job) -> Result:

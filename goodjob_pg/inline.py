@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -44,25 +45,31 @@ class InlineRunner:
         self._process_id: UUID | None = None
         self._shutdown = threading.Event()  # never set: inline jobs are not interrupted
 
-    def perform(self, queues: str = "*", limit: int | None = None) -> int:
-        """Run due jobs until none is left or ``limit`` ran; returns how many ran."""
+    def perform(
+        self, queues: str = "*", limit: int | None = None, *, as_of: datetime | None = None
+    ) -> int:
+        """Run due jobs until none is left or ``limit`` ran; returns how many ran.
+
+        ``as_of`` pins the clock of fetch and report (what is due, when a
+        retry is next due); default now.
+        """
         done = 0
         with self._lock:
             while limit is None or done < limit:
                 conn, process_id = self._lease()
                 try:
-                    jobs = db.fetch_and_lock(conn, process_id, queues, 1)
+                    jobs = db.fetch_and_lock(conn, process_id, queues, 1, as_of=as_of)
                 except psycopg.OperationalError:
                     # The lease connection broke (e.g. a server restart): take a
                     # new lease once; a second failure propagates.
                     self._drop_connection()
                     conn, process_id = self._lease()
-                    jobs = db.fetch_and_lock(conn, process_id, queues, 1)
+                    jobs = db.fetch_and_lock(conn, process_id, queues, 1, as_of=as_of)
                 if not jobs:
                     break
                 job = jobs[0]
                 result = execute(self._app, job, self._shutdown)
-                (report,) = db.report(conn, process_id, [result])
+                (report,) = db.report(conn, process_id, [result], as_of=as_of)
                 if result.outcome is Outcome.FAILED and report.state is State.DISCARDED:
                     logger.error(
                         "job %s (%s) discarded after %d attempts: %s",

@@ -22,9 +22,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
 
 __all__ = [
     "LOCK_KEY",
@@ -131,12 +133,17 @@ def check_server_version(server_version_num: int, server_version: str) -> None:
         )
 
 
-def apply_migrations(conninfo: str, directory: Path | str | None = None) -> list[tuple[str, bool]]:
+def apply_migrations(
+    conninfo: str | psycopg.Connection[Any], directory: Path | str | None = None
+) -> list[tuple[str, bool]]:
     """Apply every migration not yet applied, in order, one transaction each.
 
     Safe to run from several processes at once, and alongside ``sql/install.sh``.
 
-    :param conninfo: a libpq URL or key=value string.
+    :param conninfo: a libpq URL or key=value string, or an open psycopg
+        connection (left open). On a connection that is not autocommit the
+        migrations run inside its transaction, one savepoint each, and commit
+        with it (what Alembic and Django migrations need).
     :param directory: the migration files; defaults to the packaged ones.
     :returns: one ``(version_name, applied_now)`` pair per migration file, e.g.
         ``[("0001_core", True)]``; ``applied_now`` is false when it was
@@ -145,12 +152,15 @@ def apply_migrations(conninfo: str, directory: Path | str | None = None) -> list
         migration failed (the database error is chained).
     """
     migrations = find_migrations(directory)
-    results: list[tuple[str, bool]] = []
+    if isinstance(conninfo, psycopg.Connection):
+        conn = conninfo
+        if not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE:
+            conn.execute("select 1")  # open the caller's transaction, so ours are savepoints
+        _check_server(conn)
+        return [(m.full_name, _apply_one(conn, m)) for m in migrations]
     with _connect(conninfo) as conn:
         _check_server(conn)
-        for migration in migrations:
-            results.append((migration.full_name, _apply_one(conn, migration)))
-    return results
+        return [(m.full_name, _apply_one(conn, m)) for m in migrations]
 
 
 def pending_migrations(conninfo: str, directory: Path | str | None = None) -> list[str]:
@@ -170,14 +180,14 @@ def pending_migrations(conninfo: str, directory: Path | str | None = None) -> li
     return [m.full_name for m in migrations if m.version not in applied]
 
 
-def _connect(conninfo: str) -> psycopg.Connection[tuple[object, ...]]:
+def _connect(conninfo: str) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(conninfo, autocommit=True)
     except psycopg.Error as exc:
         raise MigrationError(f"cannot connect to the database: {exc}") from exc
 
 
-def _check_server(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+def _check_server(conn: psycopg.Connection[Any]) -> None:
     row = conn.execute(
         "select current_setting('server_version_num')::int, current_setting('server_version')"
     ).fetchone()
@@ -187,7 +197,7 @@ def _check_server(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     check_server_version(version_num, version)
 
 
-def _apply_one(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -> bool:
+def _apply_one(conn: psycopg.Connection[Any], migration: Migration) -> bool:
     """Apply one migration in its own transaction; return False if it was already applied."""
     body = migration.path.read_bytes()
     try:
@@ -215,7 +225,7 @@ def _apply_one(conn: psycopg.Connection[tuple[object, ...]], migration: Migratio
     return True
 
 
-def _is_applied(conn: psycopg.Connection[tuple[object, ...]], version: str) -> bool:
+def _is_applied(conn: psycopg.Connection[Any], version: str) -> bool:
     row = conn.execute(
         "select exists (select 1 from goodjob_migrations where version = %s)", (version,)
     ).fetchone()

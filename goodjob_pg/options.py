@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec
 from uuid import UUID
-
-import psycopg
 
 from .ids import uuid7
 
@@ -21,6 +18,7 @@ __all__ = [
     "NO_OPTIONS",
     "EnqueueOptions",
     "Enqueuer",
+    "JobSpec",
     "check_labels",
     "optional_int",
     "optional_str",
@@ -68,7 +66,7 @@ class EnqueueOptions:
     id: UUID | None = None
     max_attempts: int | None = None
     concurrency_key: str | None = None
-    connection: psycopg.Connection[Any] | None = field(default=None, compare=False)
+    connection: object | None = field(default=None, compare=False)
 
     @classmethod
     def build(
@@ -82,7 +80,7 @@ class EnqueueOptions:
         id: UUID | None = None,
         max_attempts: int | None = None,
         concurrency_key: str | None = None,
-        connection: psycopg.Connection[Any] | None = None,
+        connection: object | None = None,
     ) -> EnqueueOptions:
         """Check option types and build."""
         if run_at is not None and delay is not None:
@@ -150,6 +148,21 @@ class EnqueueOptions:
 NO_OPTIONS = EnqueueOptions()
 
 
+@dataclass(frozen=True)
+class JobSpec:
+    """One job for ``app.enqueue_many``: ``task.job(...)`` or ``task.options(...).job(...)``.
+
+    Nothing is checked until ``enqueue_many``, which checks every job before
+    writing any.
+    """
+
+    name: str
+    task: Task[Any, Any] | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    opts: EnqueueOptions = NO_OPTIONS
+
+
 class Enqueuer(Generic[P]):
     """A task name bound to enqueue options: ``task.options(...).enqueue(...)``."""
 
@@ -168,10 +181,12 @@ class Enqueuer(Generic[P]):
         return self._app._enqueue(self._name, self._task, args, kwargs, self._opts)
 
     async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
-        """``enqueue`` for async code: runs in a thread so the event loop is not blocked."""
-        return await asyncio.to_thread(
-            self._app._enqueue, self._name, self._task, args, kwargs, self._opts
-        )
+        """``enqueue`` for async code: natively on an async ``connection=``, else in a thread."""
+        return await self._app._aenqueue(self._name, self._task, args, kwargs, self._opts)
+
+    def job(self, *args: P.args, **kwargs: P.kwargs) -> JobSpec:
+        """This job with these options, for ``app.enqueue_many([...])``."""
+        return JobSpec(self._name, self._task, args, kwargs, self._opts)
 
     def options(self, **options: Any) -> Enqueuer[P]:
         """More options on top of these (same keywords as ``Task.options``)."""

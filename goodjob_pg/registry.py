@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 from uuid import UUID
@@ -16,10 +16,10 @@ import psycopg
 
 from . import db
 from .connections import LazyPool
+from .enqueueing import EnqueueMixin
 from .errors import DuplicateTaskError, UnknownTaskError
 from .jobs import Job
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer
-from .serialization import bind_arguments, check_arguments
 from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
 from .tasks import default_task_name as _default_task_name
 
@@ -44,7 +44,7 @@ def _env_database_url() -> str:
     return os.environ.get("GOODJOB_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
 
 
-class App:
+class App(EnqueueMixin):
     """A registry of tasks bound to one database.
 
     Parameters:
@@ -60,6 +60,15 @@ class App:
         cron: recurring jobs keyed by a unique name (see :mod:`goodjob_pg.cron`);
             entries in the ``GOODJOB_CRON`` environment variable (JSON) are added,
             and win for a key in both. Scheduled by a worker with ``enable_cron``.
+        around_job: called as ``around_job(job)`` for a context manager that
+            wraps each job's run, in the thread that runs it (a Flask app
+            context; the Django integration closes stale connections with it).
+        around_enqueue: called as ``around_enqueue(task_name, options)`` for a
+            context manager around each enqueue's write; it may add
+            ``options["trace_context"]`` (the OpenTelemetry integration does).
+        enqueue_connection: called at each enqueue without ``connection=``
+            for the connection to write on (anything ``connection=`` takes);
+            the Django integration passes Django's own. Default: the App's pool.
 
     The constructor does not touch the database; the pool opens on first use.
     ``close()`` (or leaving ``with app:``) releases connections and stops
@@ -74,6 +83,10 @@ class App:
         on_error: OnError | None = None,
         pool_size: int = 4,
         cron: Mapping[str, Mapping[str, Any]] | None = None,
+        enqueue_connection: Callable[[], object] | None = None,
+        around_job: Callable[[Job], AbstractContextManager[object]] | None = None,
+        around_enqueue: Callable[[str, dict[str, Any]], AbstractContextManager[object]]
+        | None = None,
     ) -> None:
         if execution_mode not in _MODES:
             raise ValueError(
@@ -83,6 +96,9 @@ class App:
         self._pool = LazyPool(url, pool_size)
         self.execution_mode: ExecutionMode = execution_mode
         self.on_error = on_error
+        self.enqueue_connection = enqueue_connection
+        self.around_job = around_job
+        self.around_enqueue = around_enqueue
         self._tasks: dict[str, Task[Any, Any]] = {}
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None
@@ -219,40 +235,6 @@ class App:
             self, task_name, self._tasks.get(task_name), EnqueueOptions.build(**options)
         )
 
-    def _enqueue(
-        self,
-        name: str,
-        task: Task[Any, Any] | None,
-        args: Sequence[Any],
-        kwargs: dict[str, Any],
-        opts: EnqueueOptions,
-    ) -> UUID:
-        if task is not None:
-            bind_arguments(task.signature, name, args, kwargs)
-        check_arguments(args, kwargs)
-        options = opts.resolve(task.defaults if task is not None else None)
-        run_at: datetime | None = options["run_at"]
-        if opts.connection is not None:
-            job_id = db.enqueue(opts.connection, name, args, kwargs, **options)
-        else:
-            # The id is fixed (options["id"]), so a retry cannot duplicate the job.
-            job_id = self._pool.run_idempotent(
-                lambda conn: db.enqueue(conn, name, args, kwargs, **options)
-            )
-        if self.execution_mode == "inline":
-            if run_at is None or run_at <= datetime.now(UTC):
-                self.perform_inline()
-        elif self.execution_mode == "async" and self._worker is None:
-            try:
-                self.start()
-            except Exception:
-                # The job is written; failing here would invite a duplicate enqueue.
-                logger.exception(
-                    "could not start the in-process worker; the next enqueue tries again",
-                    extra={"action": "worker_start_failed", "task": name},
-                )
-        return job_id
-
     # --- connections and definitions -------------------------------------------------------
 
     @contextmanager
@@ -276,11 +258,14 @@ class App:
 
     # --- running jobs ----------------------------------------------------------------------
 
-    def perform_inline(self, queues: str = "*", limit: int | None = None) -> int:
+    def perform_inline(
+        self, queues: str = "*", limit: int | None = None, *, as_of: datetime | None = None
+    ) -> int:
         """Run due jobs in the calling thread until none is left (or ``limit`` ran).
 
         Runs whatever is due in the selected queues, not only jobs this App
         enqueued. Returns how many jobs ran. Works in every execution mode.
+        ``as_of`` pins the clock (see :meth:`drain`).
         """
         with self._lock:
             self._pool.check_open()
@@ -289,7 +274,36 @@ class App:
 
                 self._inline = InlineRunner(self)
             runner = self._inline
-        return runner.perform(queues, limit)
+        return runner.perform(queues, limit, as_of=as_of)
+
+    def drain(
+        self,
+        queues: str = "*",
+        *,
+        as_of: datetime | None = None,
+        advance: timedelta | None = None,
+        limit: int | None = None,
+    ) -> int:
+        """Run every due job in this thread until none is (tests); see :func:`testing.drain`.
+
+        ``as_of`` pins the clock; ``advance=timedelta(hours=1)`` also runs what
+        is scheduled within the next hour. Returns how many jobs ran.
+        """
+        from .testing import drain
+
+        return drain(self, queues, as_of=as_of, advance=advance, limit=limit)
+
+    def jobs_enqueued(
+        self,
+        task: Task[Any, Any] | str | None = None,
+        *,
+        queue: str | None = None,
+        include_finished: bool = False,
+    ) -> list[Job]:
+        """Jobs waiting to run, oldest first (tests); see :func:`testing.jobs_enqueued`."""
+        from .testing import jobs_enqueued
+
+        return jobs_enqueued(self, task, queue=queue, include_finished=include_finished)
 
     def start(self, config: WorkerConfig | None = None) -> None:
         """Start a worker in background threads of this process (no-op if running)."""

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Iterable
@@ -15,9 +14,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from uuid import UUID
 
-import psycopg
-
-from .options import NO_OPTIONS, EnqueueOptions, Enqueuer, check_labels, optional_int, optional_str
+from .decoding import ArgumentPlan, plan_for
+from .options import (
+    NO_OPTIONS,
+    EnqueueOptions,
+    Enqueuer,
+    JobSpec,
+    check_labels,
+    optional_int,
+    optional_str,
+)
 
 if TYPE_CHECKING:
     from .registry import App
@@ -171,6 +177,14 @@ class Task(Generic[P, R]):
         self.is_async = inspect.iscoroutinefunction(func)
         self.signature = inspect.signature(func)
 
+    @functools.cached_property
+    def argument_plan(self) -> ArgumentPlan | None:
+        """How the worker decodes this task's JSON arguments (None: no decoding needed).
+
+        Built from the type hints on first use, when every name they mention exists.
+        """
+        return plan_for(self.func)
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
 
@@ -179,8 +193,12 @@ class Task(Generic[P, R]):
         return self.app._enqueue(self.name, self, args, kwargs, NO_OPTIONS)
 
     async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
-        """``enqueue`` for async code: runs in a thread so the event loop is not blocked."""
-        return await asyncio.to_thread(self.app._enqueue, self.name, self, args, kwargs, NO_OPTIONS)
+        """``enqueue`` for async code (on the App's pool, in a thread: the loop is not blocked)."""
+        return await self.app._aenqueue(self.name, self, args, kwargs, NO_OPTIONS)
+
+    def job(self, *args: P.args, **kwargs: P.kwargs) -> JobSpec:
+        """A job of this task for ``app.enqueue_many([...])`` (checked there)."""
+        return JobSpec(self.name, self, args, kwargs)
 
     def options(
         self,
@@ -193,7 +211,7 @@ class Task(Generic[P, R]):
         id: UUID | None = None,
         max_attempts: int | None = None,
         concurrency_key: str | None = None,
-        connection: psycopg.Connection[Any] | None = None,
+        connection: object | None = None,
     ) -> Enqueuer[P]:
         """Options for the next enqueue; ``None`` keeps the task's default.
 
@@ -204,8 +222,11 @@ class Task(Generic[P, R]):
             labels: replace the task's default labels.
             id: the job id; enqueueing an existing id returns it unchanged.
             concurrency_key: the job's concurrency key.
-            connection: enqueue on this psycopg connection, inside its current
-                transaction (the job exists only if the caller commits).
+            connection: enqueue on this connection, inside its current
+                transaction (the job exists only if the caller commits): a
+                psycopg connection or cursor (async ones with ``aenqueue``), a
+                psycopg_pool pool, a SQLAlchemy Connection or Session, a Django
+                connection (see :mod:`goodjob_pg.transactions`).
         """
         opts = EnqueueOptions.build(
             queue=queue,

@@ -952,6 +952,7 @@ CREATE TABLE public.goodjob_jobs (
     finished_at timestamp with time zone,
     last_error text,
     locked_by uuid,
+    trace_context jsonb,
     CONSTRAINT goodjob_jobs_args_is_array CHECK ((jsonb_typeof(args) = 'array'::text)),
     CONSTRAINT goodjob_jobs_attempts_not_negative CHECK ((attempts >= 0)),
     CONSTRAINT goodjob_jobs_finished_has_time CHECK (((state = ANY (ARRAY['succeeded'::text, 'discarded'::text])) = (finished_at IS NOT NULL))),
@@ -963,6 +964,12 @@ CREATE TABLE public.goodjob_jobs (
     CONSTRAINT goodjob_jobs_task_length CHECK (((length(task) >= 1) AND (length(task) <= 255)))
 )
 WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.02', autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_analyze_scale_factor='0.02', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+
+--
+-- Name: COLUMN goodjob_jobs.trace_context; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.goodjob_jobs.trace_context IS 'W3C Trace Context carrier of the enqueue ({"traceparent": "00-...", "tracestate": "..."}), or null.';
 
 --
 -- Name: goodjob_fetch_and_lock(uuid, text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -1489,6 +1496,37 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_run_cron_entry(key text, args jsonb, kwargs jsonb, queue text, priority integer, labels text[]) IS 'Enqueue a cron entry''s job now, whether it is enabled or not, without using up a tick (cron_at is null). Non-null arguments replace the stored ones. Returns the job id. Errors: GJ014 unknown entry, GJ016 arguments computed in Python and not given, and those of goodjob_enqueue.';
+
+--
+-- Name: goodjob_set_trace_context(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_set_trace_context(id uuid, trace_context jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  if jsonb_typeof(goodjob_set_trace_context.trace_context) is distinct from 'object' then
+    raise exception 'invalid trace_context %: expected a JSON object',
+      coalesce(goodjob_set_trace_context.trace_context::text, 'null')
+      using errcode = 'GJ006', hint = 'Pass {"traceparent": "00-<trace-id>-<span-id>-<flags>"}.';
+  end if;
+  update goodjob_jobs j
+     set trace_context = goodjob_set_trace_context.trace_context
+   where j.id = goodjob_set_trace_context.id and j.trace_context is null;
+  if not found and not exists (select 1 from goodjob_jobs j where j.id = goodjob_set_trace_context.id) then
+    raise exception 'job % not found', coalesce(goodjob_set_trace_context.id::text, 'null')
+      using errcode = 'GJ010';
+  end if;
+  return goodjob_set_trace_context.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_set_trace_context(id uuid, trace_context jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_set_trace_context(id uuid, trace_context jsonb) IS 'Store the W3C trace context (a JSON object of carrier fields) a job was enqueued in, unless it has one. Returns the id. Errors: GJ006 not an object, GJ010 unknown job.';
 
 --
 -- Name: goodjob_succeed_job(uuid, uuid, integer); Type: FUNCTION; Schema: public; Owner: -

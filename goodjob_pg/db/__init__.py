@@ -9,7 +9,8 @@ translated once, here, into :mod:`goodjob_pg.errors` classes.
 
 from __future__ import annotations
 
-from ._core import Conn, translate
+from ._async import aenqueue, aenqueue_many
+from ._core import AsyncExecutor, Conn, Executor, translate
 from ._cron import (
     cron_last_ticks,
     cron_status,
@@ -23,6 +24,8 @@ from ._operator import (
     cleanup_preserved_jobs,
     discard_job,
     get_job,
+    get_trace_context,
+    list_jobs,
     pause,
     queue_stats,
     reschedule_job,
@@ -47,8 +50,12 @@ from ._runner import (
 )
 
 __all__ = [
+    "AsyncExecutor",
     "Conn",
+    "Executor",
     "JobFilter",
+    "aenqueue",
+    "aenqueue_many",
     "cleanup_preserved_jobs",
     "cron_last_ticks",
     "cron_status",
@@ -64,7 +71,9 @@ __all__ = [
     "find_job_ids",
     "find_jobs",
     "get_job",
+    "get_trace_context",
     "heartbeat",
+    "list_jobs",
     "pause",
     "pauses",
     "queue_stats",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import psycopg
 
@@ -13,6 +13,9 @@ from .. import errors
 from ..jobs import JOB_COLUMNS
 
 Conn = psycopg.Connection[Any]
+# What a single statement can run on: a connection or a cursor (the caller's, in its transaction).
+Executor = psycopg.Connection[Any] | psycopg.Cursor[Any]
+AsyncExecutor = psycopg.AsyncConnection[Any] | psycopg.AsyncCursor[Any]
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -40,17 +43,42 @@ def translated(fn: Callable[P, T]) -> Callable[P, T]:
         try:
             return fn(*args, **kwargs)
         except psycopg.Error as exc:
-            err = translate(exc)
-            if err is exc:
-                raise
-            raise err from exc
+            _raise_translated(exc)
 
     return wrapper
 
 
-def one(conn: Conn, query: str, params: Sequence[Any]) -> Any:
-    """Run a query and return the first column of its single row."""
+def atranslated(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """:func:`translated` for coroutine functions."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except psycopg.Error as exc:
+            _raise_translated(exc)
+
+    return wrapper
+
+
+def _raise_translated(exc: psycopg.Error) -> NoReturn:
+    err = translate(exc)
+    if err is exc:
+        raise exc
+    raise err from exc
+
+
+def one(conn: Executor, query: str, params: Sequence[Any]) -> Any:
+    """Run a query on a connection or cursor and return the first column of its single row."""
     row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
+async def aone(conn: AsyncExecutor, query: str, params: Sequence[Any]) -> Any:
+    """:func:`one` on an async connection or cursor."""
+    cur = await conn.execute(query, params)
+    row = await cur.fetchone()
     assert row is not None
     return row[0]
 

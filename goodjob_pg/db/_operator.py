@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,31 @@ def get_job(conn: Conn, id: UUID) -> Job | None:
     """Read one job row, or None."""
     row = conn.execute(f"select {COLS} from goodjob_jobs where id = %s", (id,)).fetchone()
     return None if row is None else Job.from_row(row)
+
+
+@translated
+def get_trace_context(conn: Conn, id: UUID) -> dict[str, str] | None:
+    """The trace context a job was enqueued in (goodjob_jobs.trace_context), or None."""
+    row = conn.execute("select trace_context from goodjob_jobs where id = %s", (id,)).fetchone()
+    return None if row is None else row[0]
+
+
+@translated
+def list_jobs(
+    conn: Conn,
+    *,
+    task: str | None = None,
+    queue: str | None = None,
+    states: Sequence[str] | None = None,
+) -> list[Job]:
+    """Jobs matching every filter given (None: any), oldest first (created_at, id)."""
+    cur = conn.execute(
+        f"select {COLS} from goodjob_jobs where (%s::text is null or task = %s)"
+        " and (%s::text is null or queue = %s) and (%s::text[] is null or state = any(%s))"
+        " order by created_at, id",
+        (task, task, queue, queue, *(None if states is None else list(states),) * 2),
+    )
+    return [Job.from_row(row) for row in cur.fetchall()]
 
 
 @translated

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 from uuid import UUID
 
 import psycopg
@@ -13,70 +13,118 @@ from psycopg.pq import TransactionStatus
 
 from ..jobs import Job, ReportOutcome, Result, State
 from ..serialization import dumps
-from ._core import COLS, Conn, one, translated
+from ._core import COLS, Conn, Executor, one, translated
 
 T = TypeVar("T")
 
 # --- enqueue -------------------------------------------------------------------------------
 
-_ENQUEUE = (
+ENQUEUE = (
     "select goodjob_enqueue(task => %s, args => %s::jsonb, kwargs => %s::jsonb,"
     " queue => %s::text, priority => %s::int, run_at => %s::timestamptz, labels => %s::text[],"
     " concurrency_key => %s::text, batch_id => %s::uuid, max_attempts => %s::int, id => %s::uuid)"
 )
 
 
-@translated
-def enqueue(
-    conn: Conn,
+class EnqueueFields(TypedDict, total=False):
+    """goodjob_enqueue's options; missing or None takes the task's, then the global default."""
+
+    queue: str | None
+    priority: int | None
+    run_at: datetime | None
+    labels: Sequence[str] | None
+    concurrency_key: str | None
+    batch_id: UUID | None
+    max_attempts: int | None
+    id: UUID | None
+    trace_context: dict[str, str] | None  # W3C carrier, stored by goodjob_set_trace_context
+
+
+# The same enqueue, also storing the trace context, in one statement.
+ENQUEUE_TRACED = (
+    "select goodjob_set_trace_context(id => "
+    + ENQUEUE.removeprefix("select ")
+    + ", trace_context => %s::jsonb)"
+)
+
+
+def enqueue_statement(
     task: str,
     args: Sequence[Any] = (),
     kwargs: dict[str, Any] | None = None,
-    *,
-    queue: str | None = None,
-    priority: int | None = None,
-    run_at: datetime | None = None,
-    labels: Sequence[str] | None = None,
-    concurrency_key: str | None = None,
-    batch_id: UUID | None = None,
-    max_attempts: int | None = None,
-    id: UUID | None = None,
-) -> UUID:
-    """Insert one job with goodjob_enqueue and return its id.
+    **options: Unpack[EnqueueFields],
+) -> tuple[str, tuple[Any, ...]]:
+    """The query and parameters of one enqueue (shared by the sync and async enqueue)."""
+    params = enqueue_params(task, args, kwargs, **options)
+    trace = options.get("trace_context")
+    if trace is None:
+        return ENQUEUE, params
+    return ENQUEUE_TRACED, (*params, dumps(trace))
 
-    ``args``/``kwargs`` must already be plain JSON (see
-    :mod:`goodjob_pg.serialization`). ``None`` options take the task's
-    registered defaults, then the global ones. An ``id`` that exists returns
-    that job unchanged.
-    """
-    params = (
+
+def enqueue_params(
+    task: str,
+    args: Sequence[Any] = (),
+    kwargs: dict[str, Any] | None = None,
+    **options: Unpack[EnqueueFields],
+) -> tuple[Any, ...]:
+    """The parameters of :data:`ENQUEUE`."""
+    labels = options.get("labels")
+    return (
         task,
         dumps(args),
         dumps(kwargs or {}),
-        queue,
-        priority,
-        run_at,
+        options.get("queue"),
+        options.get("priority"),
+        options.get("run_at"),
         None if labels is None else list(labels),
-        concurrency_key,
-        batch_id,
-        max_attempts,
-        id,
+        options.get("concurrency_key"),
+        options.get("batch_id"),
+        options.get("max_attempts"),
+        options.get("id"),
     )
-    job_id: UUID = one(conn, _ENQUEUE, params)
-    return job_id
 
 
 @translated
-def enqueue_many(conn: Conn, jobs: Sequence[dict[str, Any]]) -> list[UUID]:
+def enqueue(
+    conn: Executor,
+    task: str,
+    args: Sequence[Any] = (),
+    kwargs: dict[str, Any] | None = None,
+    **options: Unpack[EnqueueFields],
+) -> UUID:
+    """Insert one job with goodjob_enqueue and return its id.
+
+    ``conn`` is a connection or a cursor; on a connection in a transaction
+    (or one of its cursors) the job joins that transaction. ``args``/``kwargs``
+    must already be plain JSON (see :mod:`goodjob_pg.serialization`).
+    ``options`` are goodjob_enqueue's (``queue``, ``priority``, ``run_at``,
+    ``labels``, ``concurrency_key``, ``batch_id``, ``max_attempts``, ``id``);
+    ``None`` takes the task's registered defaults, then the global ones. An
+    ``id`` that exists returns that job unchanged.
+    """
+    job_id: UUID = one(conn, *enqueue_statement(task, args, kwargs, **options))
+    return job_id
+
+
+ENQUEUE_MANY = "select * from goodjob_enqueue_many(jobs => %s::jsonb)"
+
+
+@translated
+def enqueue_many(conn: Executor, jobs: Sequence[dict[str, Any]]) -> list[UUID]:
     """Insert many jobs in one statement (goodjob_enqueue_many); ids in input order.
 
     Each job is an object with goodjob_enqueue's keys (``task``, ``args``,
     ``kwargs``, ``queue``, ...), values already plain JSON; datetimes and
-    UUIDs are sent as ISO text.
+    UUIDs are sent as ISO text. ``conn`` is a connection or a cursor.
     """
-    spec = dumps([{k: _json_scalar(v) for k, v in job.items() if v is not None} for job in jobs])
-    rows = conn.execute("select * from goodjob_enqueue_many(jobs => %s::jsonb)", (spec,)).fetchall()
+    rows = conn.execute(ENQUEUE_MANY, (enqueue_many_spec(jobs),)).fetchall()
     return [row[0] for row in rows]
+
+
+def enqueue_many_spec(jobs: Sequence[dict[str, Any]]) -> str:
+    """The ``jobs`` JSON of goodjob_enqueue_many (None values left out)."""
+    return dumps([{k: _json_scalar(v) for k, v in job.items() if v is not None} for job in jobs])
 
 
 def _json_scalar(value: Any) -> Any:

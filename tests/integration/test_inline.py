@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from goodjob_pg import App, Discard, JobContext, Retry, current_job
+from goodjob_pg import App, Discard, Job, JobContext, Retry, current_job
 
 Conn = psycopg.Connection[Any]
 
@@ -305,3 +306,40 @@ def test_inline_mode_in_async_code(app: App, db_conn: Conn) -> None:
 
     assert state(db_conn, asyncio.run(main()))[0] == "succeeded"
     assert seen == [5]
+
+
+def test_around_job_wraps_each_run(db_url: str) -> None:
+    events: list[str] = []
+
+    @contextlib.contextmanager
+    def around(job: Job) -> Iterator[None]:
+        events.append(f"enter {job.task}")
+        yield
+        events.append("exit")
+
+    with App(db_url, execution_mode="inline", around_job=around) as app:
+
+        @app.task(name="s")
+        def s() -> None:
+            events.append("sync")
+
+        @app.task(name="a")
+        async def a() -> None:
+            events.append("async")
+
+        s.enqueue()
+        a.enqueue()
+    assert events == ["enter s", "sync", "exit", "enter a", "async", "exit"]
+
+
+def test_enqueue_many_runs_what_is_due(app: App) -> None:
+    seen: list[int] = []
+
+    @app.task
+    def f(x: int) -> None:
+        seen.append(x)
+
+    app.enqueue_many([f.job(1), f.options(delay=3600).job(2), f.job(3)])
+    assert sorted(seen) == [1, 3]
+    app.enqueue_many([f.options(delay=3600).job(4)])  # nothing due: nothing runs
+    assert sorted(seen) == [1, 3]

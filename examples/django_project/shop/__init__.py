@@ -1,0 +1,1 @@
+"""The example's only app: orders, and the job that ships them."""

@@ -1,0 +1,1 @@
+"""A FastAPI app that writes an order and its job in one transaction."""

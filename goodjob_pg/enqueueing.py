@@ -1,0 +1,189 @@
+"""The App's enqueue methods: argument checks, the connection to write on, the execution modes.
+
+:class:`EnqueueMixin` is a base of :class:`~goodjob_pg.registry.App`; it is
+split out only to keep each module small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from . import db
+from .connections import LazyPool
+from .options import EnqueueOptions, JobSpec
+from .serialization import bind_arguments, prepare_arguments
+from .transactions import aenqueue_on, arun_on, enqueue_on, is_async_connection, run_on
+
+if TYPE_CHECKING:
+    from .registry import ExecutionMode
+    from .tasks import Task
+    from .worker import Worker, WorkerConfig
+
+__all__ = ["EnqueueMixin"]
+
+
+def _earliest(specs: list[dict[str, Any]]) -> datetime | None:
+    """None when some job is due now, else the earliest run time."""
+    times = [spec["run_at"] for spec in specs]
+    return None if None in times else min(times)
+
+
+logger = logging.getLogger("goodjob_pg.registry")
+
+
+class EnqueueMixin:
+    """Enqueue by name or through a Task; see :class:`~goodjob_pg.registry.App`."""
+
+    _pool: LazyPool
+    _tasks: dict[str, Task[Any, Any]]
+    _worker: Worker | None
+    execution_mode: ExecutionMode
+    enqueue_connection: Callable[[], object] | None
+    around_enqueue: Callable[[str, dict[str, Any]], AbstractContextManager[object]] | None
+
+    def perform_inline(
+        self, queues: str = "*", limit: int | None = None, *, as_of: datetime | None = None
+    ) -> int:
+        """Defined by App."""
+        raise NotImplementedError
+
+    def start(self, config: WorkerConfig | None = None) -> None:
+        """Defined by App."""
+        raise NotImplementedError
+
+    def enqueue_many(
+        self, jobs: Iterable[JobSpec], *, connection: object | None = None
+    ) -> list[UUID]:
+        """Enqueue many jobs in one statement, all or none; returns their ids in order.
+
+        ``jobs`` come from ``task.job(...)`` or ``task.options(...).job(...)``;
+        every one is checked (signature, arguments, options) before any is
+        written. ``connection`` is what ``options(connection=)`` takes (the
+        jobs join its transaction); per-job ``connection=`` is refused.
+        """
+        specs = [self._spec(job) for job in jobs]
+        if not specs:
+            return []
+        target = connection
+        if target is None and self.enqueue_connection is not None:
+            target = self.enqueue_connection()
+        if target is None:
+            ids = self._pool.run_idempotent(lambda conn: db.enqueue_many(conn, specs))
+        else:
+            ids = run_on(target, lambda conn: db.enqueue_many(conn, specs))
+        self._after_enqueue(specs[0]["task"], _earliest(specs))
+        return ids
+
+    async def aenqueue_many(
+        self, jobs: Iterable[JobSpec], *, connection: object | None = None
+    ) -> list[UUID]:
+        """:meth:`enqueue_many` for async code (natively on an async ``connection``)."""
+        if connection is None or not is_async_connection(connection):
+            return await asyncio.to_thread(self.enqueue_many, list(jobs), connection=connection)
+        specs = [self._spec(job) for job in jobs]
+        if not specs:
+            return []
+        ids = await arun_on(connection, lambda conn: db.aenqueue_many(conn, specs))
+        if self.execution_mode != "external":
+            await asyncio.to_thread(self._after_enqueue, specs[0]["task"], _earliest(specs))
+        return ids
+
+    def _spec(self, job: JobSpec) -> dict[str, Any]:
+        if not isinstance(job, JobSpec):
+            raise TypeError(f"enqueue_many takes task.job(...) values, not {job!r}")
+        if job.opts.connection is not None:
+            raise ValueError("pass connection= to enqueue_many, not to each job's options")
+        args, kwargs, options = self._prepare(job.name, job.task, job.args, job.kwargs, job.opts)
+        return {"task": job.name, "args": list(args), "kwargs": kwargs, **options}
+
+    def _prepare(
+        self,
+        name: str,
+        task: Task[Any, Any] | None,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        opts: EnqueueOptions,
+    ) -> tuple[Sequence[Any], dict[str, Any], dict[str, Any]]:
+        """Check and encode the arguments; resolve the options (everything before the SQL)."""
+        if task is not None:
+            bind_arguments(task.signature, name, args, kwargs)
+        args, kwargs = prepare_arguments(args, kwargs)
+        return args, kwargs, opts.resolve(task.defaults if task is not None else None)
+
+    def _enqueue(
+        self,
+        name: str,
+        task: Task[Any, Any] | None,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        opts: EnqueueOptions,
+    ) -> UUID:
+        args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
+        target = opts.connection
+        if target is None and self.enqueue_connection is not None:
+            target = self.enqueue_connection()
+        if self.around_enqueue is None:
+            job_id = self._write(target, name, args, kwargs, options)
+        else:
+            with self.around_enqueue(name, options):
+                job_id = self._write(target, name, args, kwargs, options)
+        self._after_enqueue(name, options["run_at"])
+        return job_id
+
+    def _write(
+        self,
+        target: object | None,
+        name: str,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        options: dict[str, Any],
+    ) -> UUID:
+        if target is not None:
+            return enqueue_on(target, name, args, kwargs, options)
+        # The id is fixed (options["id"]), so a retry cannot duplicate the job.
+        return self._pool.run_idempotent(
+            lambda conn: db.enqueue(conn, name, args, kwargs, **options)
+        )
+
+    async def _aenqueue(
+        self,
+        name: str,
+        task: Task[Any, Any] | None,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        opts: EnqueueOptions,
+    ) -> UUID:
+        target = opts.connection
+        if target is None or not is_async_connection(target):
+            # Sync connections and the App's pool: in a thread, so the loop is not blocked.
+            return await asyncio.to_thread(self._enqueue, name, task, args, kwargs, opts)
+        args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
+        if self.around_enqueue is None:
+            job_id = await aenqueue_on(target, name, args, kwargs, options)
+        else:
+            with self.around_enqueue(name, options):
+                job_id = await aenqueue_on(target, name, args, kwargs, options)
+        if self.execution_mode != "external":
+            await asyncio.to_thread(self._after_enqueue, name, options["run_at"])
+        return job_id
+
+    def _after_enqueue(self, name: str, run_at: datetime | None) -> None:
+        """Inline mode runs what is due now; async mode starts its worker on first use."""
+        if self.execution_mode == "inline":
+            if run_at is None or run_at <= datetime.now(UTC):
+                self.perform_inline()
+        elif self.execution_mode == "async" and self._worker is None:
+            try:
+                self.start()
+            except Exception:
+                # The job is written; failing here would invite a duplicate enqueue.
+                logger.exception(
+                    "could not start the in-process worker; the next enqueue tries again",
+                    extra={"action": "worker_start_failed", "task": name},
+                )
