@@ -57,9 +57,9 @@ def execute(app: App, job: Job, shutting_down: threading.Event) -> Result:
         return _unknown_task(app, job)
     if task.is_async:
         return _run_coroutine_blocking(aexecute(app, job, shutting_down))
-    token = _current.set(_context(job, shutting_down))
+    token = _current.set(_context(app, job, shutting_down))
     try:
-        task.func(*job.args, **job.kwargs)
+        task.func(*_positional(app, job), **job.kwargs)
     except Exception as exc:
         return _from_exception(app, job, task, exc)
     finally:
@@ -77,9 +77,9 @@ async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result
         return _unknown_task(app, job)
     if not task.is_async:
         return await asyncio.to_thread(execute, app, job, shutting_down)
-    token = _current.set(_context(job, shutting_down))
+    token = _current.set(_context(app, job, shutting_down))
     try:
-        await task.func(*job.args, **job.kwargs)
+        await task.func(*_positional(app, job), **job.kwargs)
     except Exception as exc:
         return _from_exception(app, job, task, exc)
     finally:
@@ -98,7 +98,16 @@ def error_class_name(exc: BaseException) -> str:
 # --- internals ------------------------------------------------------------------------------
 
 
-def _context(job: Job, shutting_down: threading.Event) -> JobContext:
+def _positional(app: App, job: Job) -> list[Any]:
+    # A batch's callback job is called as cb(batch, params), with the Batch loaded here.
+    if job.batch_callback_id is None:
+        return job.args
+    from .batches import callback_args
+
+    return callback_args(app, job)
+
+
+def _context(app: App, job: Job, shutting_down: threading.Event) -> JobContext:
     return JobContext(
         id=job.id,
         attempt=job.attempts,
@@ -108,6 +117,7 @@ def _context(job: Job, shutting_down: threading.Event) -> JobContext:
         batch_id=job.batch_id,
         task=job.task,
         _shutdown=shutting_down,
+        _app=app,
     )
 
 

@@ -14,6 +14,7 @@ import psycopg
 from .ids import uuid7
 
 if TYPE_CHECKING:
+    from .bulk import PreparedJob
     from .registry import App
     from .tasks import Task, TaskOptions
 
@@ -172,6 +173,12 @@ class Enqueuer(Generic[P]):
         return await asyncio.to_thread(
             self._app._enqueue, self._name, self._task, args, kwargs, self._opts
         )
+
+    def prepare(self, *args: P.args, **kwargs: P.kwargs) -> PreparedJob:
+        """A checked job with these options for ``app.enqueue_many([...])``."""
+        from .bulk import prepare_job
+
+        return prepare_job(self._name, self._task, args, kwargs, self._opts)
 
     def options(self, **options: Any) -> Enqueuer[P]:
         """More options on top of these (same keywords as ``Task.options``)."""

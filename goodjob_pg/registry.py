@@ -7,7 +7,6 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 from uuid import UUID
@@ -15,15 +14,16 @@ from uuid import UUID
 import psycopg
 
 from . import db
+from .bulk import Bulk, PreparedJob, after_write, current_buffer, prepare_job
 from .connections import LazyPool
 from .errors import DuplicateTaskError, UnknownTaskError
 from .jobs import Job
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer
-from .serialization import bind_arguments, check_arguments
 from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
 from .tasks import default_task_name as _default_task_name
 
 if TYPE_CHECKING:
+    from .batches import Batch, Callback
     from .cron import CronEntry
     from .inline import InlineRunner
     from .worker import Worker, WorkerConfig
@@ -227,11 +227,11 @@ class App:
         kwargs: dict[str, Any],
         opts: EnqueueOptions,
     ) -> UUID:
-        if task is not None:
-            bind_arguments(task.signature, name, args, kwargs)
-        check_arguments(args, kwargs)
-        options = opts.resolve(task.defaults if task is not None else None)
-        run_at: datetime | None = options["run_at"]
+        job = prepare_job(name, task, args, kwargs, opts)
+        block = current_buffer(self) if opts.connection is None else None
+        if block is not None:  # inside app.bulk() / batch.add(): written when the block exits
+            return block.add(job)
+        options = job.options
         if opts.connection is not None:
             job_id = db.enqueue(opts.connection, name, args, kwargs, **options)
         else:
@@ -239,19 +239,61 @@ class App:
             job_id = self._pool.run_idempotent(
                 lambda conn: db.enqueue(conn, name, args, kwargs, **options)
             )
-        if self.execution_mode == "inline":
-            if run_at is None or run_at <= datetime.now(UTC):
-                self.perform_inline()
-        elif self.execution_mode == "async" and self._worker is None:
-            try:
-                self.start()
-            except Exception:
-                # The job is written; failing here would invite a duplicate enqueue.
-                logger.exception(
-                    "could not start the in-process worker; the next enqueue tries again",
-                    extra={"action": "worker_start_failed", "task": name},
-                )
+        after_write(self, (job,))
         return job_id
+
+    # --- bulk enqueue and batches (goodjob_pg.bulk, goodjob_pg.batches) --------------------
+
+    def bulk(self) -> Bulk:
+        """``with app.bulk() as bulk:`` buffer every enqueue in the block; write them in one
+        statement on exit (nothing if it raises). Inside, enqueue returns the job's id."""
+        return Bulk(self)
+
+    def enqueue_many(self, jobs: Iterable[PreparedJob]) -> list[UUID | None]:
+        """Write prepared jobs (``task.prepare(...)``) in one statement, all or nothing.
+
+        Returns their ids in order, ``None`` for a job a concurrency limit refused.
+        Inside ``app.bulk()`` the jobs join the block and their own ids are returned.
+        """
+        from .bulk import write
+
+        prepared = list(jobs)
+        block = current_buffer(self)
+        if block is not None:
+            return [block.add(job) for job in prepared]
+        return write(self, prepared) if prepared else []
+
+    def batch(
+        self,
+        *,
+        on_finish: Callback = None,
+        on_success: Callback = None,
+        on_discard: Callback = None,
+        description: str | None = None,
+        callback_queue: str | None = None,
+        callback_priority: int | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> Batch:
+        """A new batch: ``with app.batch(...) as batch:`` (enqueued on exit) or
+        ``batch.add()`` then ``batch.enqueue()``. Written to the database on first use."""
+        from .batches import Batch
+
+        return Batch(
+            self,
+            on_finish=on_finish,
+            on_success=on_success,
+            on_discard=on_discard,
+            description=description,
+            callback_queue=callback_queue,
+            callback_priority=callback_priority,
+            properties=properties,
+        )
+
+    def find_batch(self, id: UUID) -> Batch:
+        """The batch with this id; BatchNotFoundError if there is none."""
+        from .batches import find_batch
+
+        return find_batch(self, id)
 
     # --- connections and definitions -------------------------------------------------------
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import psycopg
 
+from .bulk import PreparedJob, prepare_job
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer, check_labels, optional_int, optional_str
 
 if TYPE_CHECKING:
@@ -181,6 +182,10 @@ class Task(Generic[P, R]):
     async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
         """``enqueue`` for async code: runs in a thread so the event loop is not blocked."""
         return await asyncio.to_thread(self.app._enqueue, self.name, self, args, kwargs, NO_OPTIONS)
+
+    def prepare(self, *args: P.args, **kwargs: P.kwargs) -> PreparedJob:
+        """A checked job for ``app.enqueue_many([...])``; nothing is written yet."""
+        return prepare_job(self.name, self, args, kwargs, NO_OPTIONS)
 
     def options(
         self,

@@ -9,6 +9,14 @@ translated once, here, into :mod:`goodjob_pg.errors` classes.
 
 from __future__ import annotations
 
+from ._batches import (
+    batch_job_ids,
+    create_batch,
+    enqueue_batch,
+    get_batch,
+    list_batches,
+    update_batch,
+)
 from ._core import Conn, translate
 from ._cron import (
     cron_last_ticks,
@@ -49,7 +57,9 @@ from ._runner import (
 __all__ = [
     "Conn",
     "JobFilter",
+    "batch_job_ids",
     "cleanup_preserved_jobs",
+    "create_batch",
     "cron_last_ticks",
     "cron_status",
     "define_cron_entry",
@@ -57,14 +67,17 @@ __all__ = [
     "deregister_process",
     "discard_job",
     "enqueue",
+    "enqueue_batch",
     "enqueue_cron_tick",
     "enqueue_many",
     "executions",
     "fetch_and_lock",
     "find_job_ids",
     "find_jobs",
+    "get_batch",
     "get_job",
     "heartbeat",
+    "list_batches",
     "pause",
     "pauses",
     "queue_stats",
@@ -81,5 +94,6 @@ __all__ = [
     "translate",
     "unwait",
     "upcoming_run_times",
+    "update_batch",
     "wait",
 ]
