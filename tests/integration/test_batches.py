@@ -287,3 +287,24 @@ def test_staged_batch_from_goodjobs_readme(db_url: str, db_conn: Conn, tmp_path:
     with App(db_url) as app:
         final = app.find_batch(batch.id)
     assert (final.jobs, final.succeeded_jobs, final.properties) == (6, 6, {"stage": 2})
+
+
+def test_status_shows_batches(app: App, db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from goodjob_pg.cli import main
+
+    with app.batch(on_finish="batch_callback", description="nightly import") as batch:
+        app.enqueue("noop")
+    open_batch = app.batch(description="still open")
+    open_batch.save()
+    result = CliRunner().invoke(main, ["status", "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    start = lines.index("batches:")
+    assert lines[start + 1].split()[:4] == ["id", "state", "jobs", "pending"]
+    rows = {line.split()[0]: line for line in lines[start + 2 :]}
+    assert "open" in rows[str(open_batch.id)] and "still open" in rows[str(open_batch.id)]
+    assert "succeeded" in rows[str(batch.id)]
+    data = CliRunner().invoke(main, ["status", "--json", "--database-url", db_url]).output
+    assert '"nightly import"' in data
