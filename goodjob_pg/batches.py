@@ -146,7 +146,9 @@ class Batch:
             )
 
     def _arm(self, conn: db.Conn, more: dict[str, Any] | None = None) -> None:
-        db.enqueue_batch(conn, self.id, {**self.properties, **(more or {})})
+        # Only the new keys: SQL merges them, so properties a concurrent callback
+        # saved are not overwritten by this object's older copy.
+        db.enqueue_batch(conn, self.id, more or None)
 
     def add(self) -> Bulk:
         """``with batch.add():`` jobs enqueued in the block join the batch, written on exit.
@@ -159,8 +161,9 @@ class Batch:
     def enqueue(self, **more_properties: Any) -> Batch:
         """Arm (or re-arm) the callbacks, merging ``more_properties`` into the properties.
 
-        With no job pending (an empty batch, or all finished) the callbacks
-        are enqueued at once; otherwise by the last job's result.
+        Other changes to ``properties`` are written by ``save()``. With no job
+        pending (an empty batch, or all finished) the callbacks are enqueued at
+        once; otherwise by the last job's result.
         """
         check_json(more_properties, "properties")
 

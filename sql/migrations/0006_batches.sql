@@ -197,7 +197,7 @@ begin
   -- pay one scan of the new rows.
   if exists (select 1 from new_jobs n where n.batch_id is not null) then
     perform 1 from goodjob_batches b
-     where b.id in (select n.batch_id from new_jobs n)
+     where b.id = any(array(select distinct n.batch_id from new_jobs n where n.batch_id is not null))
      order by b.id
      for update;
     select n.batch_id into v_unknown from new_jobs n
@@ -274,7 +274,7 @@ begin
   -- them locked and a rescue never deadlocks with a report.
   batch_locks as (
     select b.id from goodjob_batches b
-     where b.id in (select d.batch_id from doomed d where d.batch_id is not null and d.discards)
+     where b.id = any(array(select d.batch_id from doomed d where d.batch_id is not null and d.discards))
      order by b.id
      for update of b
   ),
@@ -397,11 +397,12 @@ begin
   -- The batches of finishing members, locked in id order before any job
   -- changes, so the batch trigger (which counts each result) finds them
   -- locked: two reports finishing jobs of the same batches never deadlock.
-  -- Reports without batch members find nothing here.
+  -- An index probe per batch (= any(array)), so a large batches table costs
+  -- nothing; reports without batch members probe nothing.
   batch_locks as (
     select b.id from goodjob_batches b
-     where b.id in (select c.batch_id from cur c
-                     where c.batch_id is not null and c.state in ('succeeded', 'discarded'))
+     where b.id = any(array(select c.batch_id from cur c
+                             where c.batch_id is not null and c.state in ('succeeded', 'discarded')))
      order by b.id
      for update of b
   ),
