@@ -124,7 +124,7 @@ class Bulk:
             return
         assert self._token is not None
         _current.reset(self._token)
-        if exc_type is None:
+        if exc_type is None and (self.jobs or self.batch is not None):
             self.ids = write(self.app, self.jobs, self.batch, arm=self.arm)
 
 
