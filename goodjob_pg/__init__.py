@@ -19,6 +19,8 @@ enqueues jobs and runs them::
 from __future__ import annotations
 
 from . import errors
+from .batches import Batch
+from .bulk import Bulk, PreparedJob
 from .context import JobContext, current_job
 from .errors import Discard, GoodjobError, Retry
 from .jobs import Job, Outcome, Result, State
@@ -26,11 +28,14 @@ from .registry import App, Task, TaskOptions
 
 __all__ = [
     "App",
+    "Batch",
+    "Bulk",
     "Discard",
     "GoodjobError",
     "Job",
     "JobContext",
     "Outcome",
+    "PreparedJob",
     "Result",
     "Retry",
     "State",

@@ -36,6 +36,18 @@ _STATUS_COLUMNS = (
     "paused",
 )
 
+_BATCH_COLUMNS = (
+    "id",
+    "state",
+    "jobs",
+    "pending",
+    "succeeded",
+    "discarded",
+    "callbacks_pending",
+    "created_at",
+    "description",
+)
+
 
 def _url(database_url: str | None) -> str:
     return database_url if database_url is not None else ""
@@ -50,8 +62,15 @@ def status(json: bool, database_url: str | None) -> None:
     with connect(_url(database_url)) as conn:
         stats = sorted(db.queue_stats(conn), key=lambda r: str(r["queue"]))
         paused = db.pauses(conn)
+        batches = db.list_batches(conn, limit=10)
     if json:
-        echo_json({"queues": stats, "paused": [{"kind": k, "name": n} for k, n in paused]})
+        echo_json(
+            {
+                "queues": stats,
+                "paused": [{"kind": k, "name": n} for k, n in paused],
+                "batches": batches,
+            }
+        )
         return
     if not stats:
         click.echo("no queues yet")
@@ -65,6 +84,9 @@ def status(json: bool, database_url: str | None) -> None:
         names = [n for k, n in paused if k == kind and not (kind == "queue" and n in listed)]
         if names:
             click.echo(f"paused {kind}s: {', '.join(names)}")
+    if batches:  # the newest ten (goodjob_batch_status has them all)
+        click.echo("batches:")
+        click.echo(format_table(_BATCH_COLUMNS, [[b[c] for c in _BATCH_COLUMNS] for b in batches]))
 
 
 @click.command("cleanup-preserved-jobs")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from .errors import NoCurrentJobError
+
+if TYPE_CHECKING:
+    from .batches import Batch
 
 __all__ = ["JobContext", "current_job"]
 
@@ -34,6 +38,7 @@ class JobContext:
     batch_id: UUID | None
     task: str
     _shutdown: threading.Event = field(repr=False, compare=False)
+    _app: Any = field(default=None, repr=False, compare=False)
 
     @property
     def shutting_down(self) -> bool:
@@ -42,6 +47,15 @@ class JobContext:
         A long task can poll this and return early (or raise ``Retry``).
         """
         return self._shutdown.is_set()
+
+    @property
+    def batch(self) -> Batch | None:
+        """The job's batch, read from the database (None outside a batch)."""
+        if self.batch_id is None or self._app is None:
+            return None
+        from .batches import find_batch
+
+        return find_batch(self._app, self.batch_id)
 
     @property
     def is_last_attempt(self) -> bool:

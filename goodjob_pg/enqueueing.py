@@ -11,17 +11,18 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from . import db
+from .bulk import PreparedJob, prepare_job
 from .connections import LazyPool
 from .options import EnqueueOptions, JobSpec
 from .serialization import bind_arguments, prepare_arguments
 from .transactions import aenqueue_on, arun_on, enqueue_on, is_async_connection, run_on
 
 if TYPE_CHECKING:
-    from .registry import ExecutionMode
+    from .registry import App, ExecutionMode
     from .tasks import Task
     from .worker import Worker, WorkerConfig
 
@@ -58,35 +59,44 @@ class EnqueueMixin:
         raise NotImplementedError
 
     def enqueue_many(
-        self, jobs: Iterable[JobSpec], *, connection: object | None = None
-    ) -> list[UUID]:
+        self, jobs: Iterable[JobSpec | PreparedJob], *, connection: object | None = None
+    ) -> list[UUID | None]:
         """Enqueue many jobs in one statement, all or none; returns their ids in order.
 
-        ``jobs`` come from ``task.job(...)`` or ``task.options(...).job(...)``;
-        every one is checked (signature, arguments, options) before any is
-        written. ``connection`` is what ``options(connection=)`` takes (the
-        jobs join its transaction); per-job ``connection=`` is refused.
+        ``jobs`` come from ``task.prepare(...)`` / ``task.options(...).prepare(...)``
+        (checked when prepared) or ``task.job(...)`` (checked here); every one
+        is checked (signature, arguments, options) before any is written. A
+        job a concurrency limit refuses comes back as ``None`` in its place.
+        ``connection`` is what ``options(connection=)`` takes (the jobs join
+        its transaction); per-job ``connection=`` is refused. Inside
+        ``app.bulk()`` (and without ``connection``) the jobs join the block
+        and their own ids are returned.
         """
-        specs = [self._spec(job) for job in jobs]
-        if not specs:
+        from .bulk import current_buffer, write
+
+        prepared = [self._prepared(job) for job in jobs]
+        block = current_buffer(self) if connection is None else None
+        if block is not None:
+            return [block.add(job) for job in prepared]
+        if not prepared:
             return []
+        if connection is None:
+            return write(cast("App", self), prepared)
+        specs = [job.spec() for job in prepared]
         target = connection
         if target is None and self.enqueue_connection is not None:
             target = self.enqueue_connection()
-        if target is None:
-            ids = self._pool.run_idempotent(lambda conn: db.enqueue_many(conn, specs))
-        else:
-            ids = run_on(target, lambda conn: db.enqueue_many(conn, specs))
+        ids = run_on(target, lambda conn: db.enqueue_many(conn, specs))
         self._after_enqueue(specs[0]["task"], _earliest(specs))
         return ids
 
     async def aenqueue_many(
-        self, jobs: Iterable[JobSpec], *, connection: object | None = None
-    ) -> list[UUID]:
+        self, jobs: Iterable[JobSpec | PreparedJob], *, connection: object | None = None
+    ) -> list[UUID | None]:
         """:meth:`enqueue_many` for async code (natively on an async ``connection``)."""
         if connection is None or not is_async_connection(connection):
             return await asyncio.to_thread(self.enqueue_many, list(jobs), connection=connection)
-        specs = [self._spec(job) for job in jobs]
+        specs = [self._prepared(job).spec() for job in jobs]
         if not specs:
             return []
         ids = await arun_on(connection, lambda conn: db.aenqueue_many(conn, specs))
@@ -94,13 +104,14 @@ class EnqueueMixin:
             await asyncio.to_thread(self._after_enqueue, specs[0]["task"], _earliest(specs))
         return ids
 
-    def _spec(self, job: JobSpec) -> dict[str, Any]:
+    def _prepared(self, job: JobSpec | PreparedJob) -> PreparedJob:
+        if isinstance(job, PreparedJob):
+            return job
         if not isinstance(job, JobSpec):
-            raise TypeError(f"enqueue_many takes task.job(...) values, not {job!r}")
+            raise TypeError(f"enqueue_many takes task.prepare(...) values, not {job!r}")
         if job.opts.connection is not None:
             raise ValueError("pass connection= to enqueue_many, not to each job's options")
-        args, kwargs, options = self._prepare(job.name, job.task, job.args, job.kwargs, job.opts)
-        return {"task": job.name, "args": list(args), "kwargs": kwargs, **options}
+        return prepare_job(job.name, job.task, job.args, job.kwargs, job.opts)
 
     def _prepare(
         self,
@@ -124,6 +135,12 @@ class EnqueueMixin:
         kwargs: dict[str, Any],
         opts: EnqueueOptions,
     ) -> UUID:
+        if opts.connection is None:
+            from .bulk import current_buffer
+
+            block = current_buffer(self)
+            if block is not None:  # inside app.bulk() / batch.add(): written when it exits
+                return block.add(prepare_job(name, task, args, kwargs, opts))
         args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
         target = opts.connection
         if target is None and self.enqueue_connection is not None:

@@ -22,11 +22,13 @@ Hierarchy::
      |         |    +-- InvalidTaskDefinitionError   GJ012
      |         |    +-- InvalidOperatorArgumentError GJ013
      |         |    +-- InvalidCronArgumentError     GJ015
+     |         |    +-- InvalidBatchArgumentError    GJ031
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
      |         +-- JobStateError                     GJ011 not allowed in the job's state
      |         +-- CronEntryNotFoundError            GJ014 (also LookupError)
      |         +-- CronArgumentsRequiredError        GJ016 arguments computed in Python only
+     |         +-- BatchNotFoundError                GJ030 (also LookupError)
      +-- Retry                              raised by a task: retry now or at ``run_at``
      +-- Discard                            raised by a task: discard the job now
 
@@ -41,6 +43,7 @@ from datetime import datetime, timedelta
 __all__ = [
     "SQLSTATE_ERRORS",
     "AppClosedError",
+    "BatchNotFoundError",
     "CronArgumentsRequiredError",
     "CronConfigError",
     "CronEntryNotFoundError",
@@ -48,6 +51,7 @@ __all__ = [
     "DuplicateTaskError",
     "GoodjobError",
     "InvalidArgsError",
+    "InvalidBatchArgumentError",
     "InvalidCronArgumentError",
     "InvalidInputError",
     "InvalidJobSpecError",
@@ -211,6 +215,18 @@ class CronArgumentsRequiredError(SQLError):
     sqlstate = "GJ016"
 
 
+class BatchNotFoundError(SQLError, LookupError):
+    """GJ030: no batch with this id (also a job enqueued with an unknown batch_id)."""
+
+    sqlstate = "GJ030"
+
+
+class InvalidBatchArgumentError(InvalidInputError):
+    """GJ031: batch properties that are not a JSON object, a bad callback task or queue name."""
+
+    sqlstate = "GJ031"
+
+
 SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -230,6 +246,8 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         CronEntryNotFoundError,
         InvalidCronArgumentError,
         CronArgumentsRequiredError,
+        BatchNotFoundError,
+        InvalidBatchArgumentError,
     )
 }
 

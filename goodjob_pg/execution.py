@@ -99,7 +99,7 @@ def error_class_name(exc: BaseException) -> str:
 # --- internals ------------------------------------------------------------------------------
 
 
-def _context(job: Job, shutting_down: threading.Event) -> JobContext:
+def _context(app: App, job: Job, shutting_down: threading.Event) -> JobContext:
     return JobContext(
         id=job.id,
         attempt=job.attempts,
@@ -109,6 +109,7 @@ def _context(job: Job, shutting_down: threading.Event) -> JobContext:
         batch_id=job.batch_id,
         task=job.task,
         _shutdown=shutting_down,
+        _app=app,
     )
 
 
@@ -128,7 +129,7 @@ Arguments = tuple[Sequence[Any], Mapping[str, Any]]
 def _call(
     app: App, job: Job, task: Task[Any, Any], arguments: Arguments, shutting_down: threading.Event
 ) -> Result:
-    token = _current.set(_context(job, shutting_down))
+    token = _current.set(_context(app, job, shutting_down))
     try:
         task.func(*arguments[0], **arguments[1])
     except Exception as exc:
@@ -141,7 +142,7 @@ def _call(
 async def _acall(
     app: App, job: Job, task: Task[Any, Any], arguments: Arguments, shutting_down: threading.Event
 ) -> Result:
-    token = _current.set(_context(job, shutting_down))
+    token = _current.set(_context(app, job, shutting_down))
     try:
         await task.func(*arguments[0], **arguments[1])
     except Exception as exc:
@@ -152,7 +153,18 @@ async def _acall(
 
 
 def _arguments(app: App, job: Job, task: Task[Any, Any]) -> Arguments | Result:
-    """The job's arguments decoded by the task's hints, or a discard when they do not decode."""
+    """The job's arguments decoded by the task's hints, or a discard when they do not decode.
+
+    A batch's callback job is called as ``cb(batch, params)``: its first
+    argument, the batch id, becomes the :class:`~goodjob_pg.batches.Batch`.
+    """
+    if job.batch_callback_id is not None:
+        from .batches import callback_args
+
+        try:
+            return callback_args(app, job), job.kwargs
+        except Exception as exc:  # the batch could not be loaded: a failed attempt
+            return _from_exception(app, job, task, exc)
     plan = task.argument_plan
     if plan is None:
         return job.args, job.kwargs

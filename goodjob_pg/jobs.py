@@ -53,6 +53,7 @@ JOB_COLUMNS = (
     "finished_at",
     "last_error",
     "locked_by",
+    "batch_callback_id",
 )
 
 
@@ -84,6 +85,7 @@ class Job:
     finished_at: datetime | None
     last_error: str | None
     locked_by: UUID | None
+    batch_callback_id: UUID | None = None  # set on a batch's callback jobs
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Job:

@@ -11,6 +11,7 @@ from uuid import UUID
 from .ids import uuid7
 
 if TYPE_CHECKING:
+    from .bulk import PreparedJob
     from .registry import App
     from .tasks import Task, TaskOptions
 
@@ -187,6 +188,12 @@ class Enqueuer(Generic[P]):
     def job(self, *args: P.args, **kwargs: P.kwargs) -> JobSpec:
         """This job with these options, for ``app.enqueue_many([...])``."""
         return JobSpec(self._name, self._task, args, kwargs, self._opts)
+
+    def prepare(self, *args: P.args, **kwargs: P.kwargs) -> PreparedJob:
+        """A checked job with these options for ``app.enqueue_many([...])``."""
+        from .bulk import prepare_job
+
+        return prepare_job(self._name, self._task, args, kwargs, self._opts)
 
     def options(self, **options: Any) -> Enqueuer[P]:
         """More options on top of these (same keywords as ``Task.options``)."""

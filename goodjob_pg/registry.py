@@ -15,6 +15,7 @@ from uuid import UUID
 import psycopg
 
 from . import db
+from .bulk import Bulk
 from .connections import LazyPool
 from .enqueueing import EnqueueMixin
 from .errors import DuplicateTaskError, UnknownTaskError
@@ -24,6 +25,7 @@ from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
 from .tasks import default_task_name as _default_task_name
 
 if TYPE_CHECKING:
+    from .batches import Batch, Callback
     from .cron import CronEntry
     from .inline import InlineRunner
     from .worker import Worker, WorkerConfig
@@ -234,6 +236,45 @@ class App(EnqueueMixin):
         return Enqueuer(
             self, task_name, self._tasks.get(task_name), EnqueueOptions.build(**options)
         )
+
+    # --- bulk enqueue and batches (goodjob_pg.bulk, goodjob_pg.batches) --------------------
+
+    def bulk(self) -> Bulk:
+        """``with app.bulk() as bulk:`` buffer every enqueue in the block; write them in one
+        statement on exit (nothing if it raises). Inside, enqueue returns the job's id."""
+        return Bulk(self)
+
+    def batch(
+        self,
+        *,
+        on_finish: Callback = None,
+        on_success: Callback = None,
+        on_discard: Callback = None,
+        description: str | None = None,
+        callback_queue: str | None = None,
+        callback_priority: int | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> Batch:
+        """A new batch: ``with app.batch(...) as batch:`` (enqueued on exit) or
+        ``batch.add()`` then ``batch.enqueue()``. Written to the database on first use."""
+        from .batches import Batch
+
+        return Batch(
+            self,
+            on_finish=on_finish,
+            on_success=on_success,
+            on_discard=on_discard,
+            description=description,
+            callback_queue=callback_queue,
+            callback_priority=callback_priority,
+            properties=properties,
+        )
+
+    def find_batch(self, id: UUID) -> Batch:
+        """The batch with this id; BatchNotFoundError if there is none."""
+        from .batches import find_batch
+
+        return find_batch(self, id)
 
     # --- connections and definitions -------------------------------------------------------
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from uuid import UUID
 
+from .bulk import PreparedJob, prepare_job
 from .decoding import ArgumentPlan, plan_for
 from .options import (
     NO_OPTIONS,
@@ -199,6 +200,10 @@ class Task(Generic[P, R]):
     def job(self, *args: P.args, **kwargs: P.kwargs) -> JobSpec:
         """A job of this task for ``app.enqueue_many([...])`` (checked there)."""
         return JobSpec(self.name, self, args, kwargs)
+
+    def prepare(self, *args: P.args, **kwargs: P.kwargs) -> PreparedJob:
+        """A checked job for ``app.enqueue_many([...])``; nothing is written yet."""
+        return prepare_job(self.name, self, args, kwargs, NO_OPTIONS)
 
     def options(
         self,

@@ -4,6 +4,8 @@
 begin;
 select plan(47);
 \ir helpers/goodjob_test.psql
+-- Jobs may join only a batch that exists (migration 0006).
+select goodjob_create_batch(id => '00000000-0000-0000-0000-0000000000b1');
 
 -- Defaults ----------------------------------------------------------------------
 

@@ -34,6 +34,38 @@ end
 $$;
 
 --
+-- Name: goodjob__check_batch_arguments(jsonb, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_batch_arguments(properties jsonb, on_finish text, on_success text, on_discard text, callback_queue text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_name text;
+  v_value text;
+begin
+  if properties is not null and jsonb_typeof(properties) <> 'object' then
+    raise exception 'invalid batch properties %: must be a JSON object', left(properties::text, 80)
+      using errcode = 'GJ031';
+  end if;
+  for v_name, v_value in
+    select * from (values ('on_finish', on_finish), ('on_success', on_success), ('on_discard', on_discard)) v
+  loop
+    if v_value is not null and not goodjob__task_is_valid(v_value) then
+      raise exception 'invalid batch % %: a task name is 1 to 255 characters', v_name, quote_literal(v_value)
+        using errcode = 'GJ031';
+    end if;
+  end loop;
+  if callback_queue is not null and not goodjob__queue_is_valid(callback_queue) then
+    raise exception 'invalid batch callback_queue %', quote_literal(callback_queue)
+      using errcode = 'GJ031',
+            detail = 'A queue name is 1 to 128 characters without spaces or any of , ; : * + and does not start with -.';
+  end if;
+end
+$$;
+
+--
 -- Name: goodjob__check_labels(text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -218,6 +250,72 @@ end
 $_$;
 
 --
+-- Name: goodjob_uuid_v7(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_uuid_v7() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    AS $$
+  select overlay(pg_catalog.gen_random_uuid()::text
+                 placing pg_catalog.lpad(pg_catalog.to_hex((extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 12, '0')
+                         || '-7'
+                 from 1 for 15)::uuid
+$$;
+
+--
+-- Name: FUNCTION goodjob_uuid_v7(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_uuid_v7() IS 'A new time-ordered uuid (version 7: Unix milliseconds, then random bits), the default job id.';
+
+--
+-- Name: goodjob_batches; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_batches (
+    id uuid DEFAULT public.goodjob_uuid_v7() NOT NULL,
+    description text,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    on_finish text,
+    on_success text,
+    on_discard text,
+    callback_queue text,
+    callback_priority integer,
+    jobs integer DEFAULT 0 NOT NULL,
+    succeeded integer DEFAULT 0 NOT NULL,
+    discarded integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    enqueued_at timestamp with time zone,
+    discarded_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT goodjob_batches_counts_in_range CHECK (((succeeded >= 0) AND (discarded >= 0) AND ((succeeded + discarded) <= jobs))),
+    CONSTRAINT goodjob_batches_properties_is_object CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+--
+-- Name: goodjob__enqueue_batch_callback(public.goodjob_batches, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__enqueue_batch_callback(batch public.goodjob_batches, task text, event text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_id uuid;
+begin
+  if task is null then
+    return null;
+  end if;
+  v_id := goodjob_enqueue(task => task,
+                          args => jsonb_build_array(batch.id, jsonb_build_object('event', event)),
+                          queue => batch.callback_queue,
+                          priority => batch.callback_priority);
+  update goodjob_jobs j set batch_callback_id = batch.id where j.id = v_id;
+  return v_id;
+end
+$$;
+
+--
 -- Name: goodjob__enqueue_for_cron(public.goodjob_cron_entries, timestamp with time zone, timestamp with time zone, jsonb, jsonb, text, integer, text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -252,6 +350,44 @@ end
 $$;
 
 --
+-- Name: goodjob__fire_batch_callbacks(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__fire_batch_callbacks(batch_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_batch goodjob_batches;
+  v_discard boolean;
+  v_finish boolean;
+begin
+  select * into v_batch from goodjob_batches b where b.id = goodjob__fire_batch_callbacks.batch_id for update;
+  if not found or v_batch.enqueued_at is null then
+    return;
+  end if;
+  v_discard := v_batch.discarded > 0 and v_batch.discarded_at is null;
+  v_finish := v_batch.finished_at is null and v_batch.succeeded + v_batch.discarded = v_batch.jobs;
+  if not (v_discard or v_finish) then
+    return;
+  end if;
+  update goodjob_batches b
+     set discarded_at = case when v_discard then now() else b.discarded_at end,
+         finished_at = case when v_finish then now() else b.finished_at end
+   where b.id = v_batch.id;
+  if v_discard then
+    perform goodjob__enqueue_batch_callback(v_batch, v_batch.on_discard, 'discard');
+  end if;
+  if v_finish then
+    if v_batch.discarded = 0 then
+      perform goodjob__enqueue_batch_callback(v_batch, v_batch.on_success, 'success');
+    end if;
+    perform goodjob__enqueue_batch_callback(v_batch, v_batch.on_finish, 'finish');
+  end if;
+end
+$$;
+
+--
 -- Name: goodjob__interrupt_jobs(uuid[], text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -267,10 +403,19 @@ begin
   -- a plain UPDATE would lock them in index order, and a report of the same
   -- jobs locking in another order would deadlock with it.
   with doomed as (
-    select j.id, j.locked_by from goodjob_jobs j
+    select j.id, j.locked_by, j.batch_id, j.attempts >= j.max_attempts as discards from goodjob_jobs j
      where j.state = 'running' and j.locked_by = any(process_ids)
      order by j.id
      for update
+  ),
+  -- Batches of members this discards (out of attempts), locked in id order
+  -- before the update, as goodjob_report does, so the batch trigger finds
+  -- them locked and a rescue never deadlocks with a report.
+  batch_locks as (
+    select b.id from goodjob_batches b
+     where b.id = any(array(select d.batch_id from doomed d where d.batch_id is not null and d.discards))
+     order by b.id
+     for update of b
   ),
   interrupted as (
     update goodjob_jobs j
@@ -281,6 +426,7 @@ begin
            last_error = reason
       from doomed d
      where j.id = d.id and j.state = 'running' and j.locked_by = any(process_ids)
+       and (select count(*) from batch_locks) >= 0
     returning j.id, j.attempts, j.queue, j.state, j.started_at, d.locked_by
   ),
   closed as (
@@ -336,6 +482,26 @@ CREATE FUNCTION public.goodjob__live_lease_keys() RETURNS SETOF integer
   where l.locktype = 'advisory' and l.classid = 1735028839 and l.objsubid = 2
     and l.granted and l.objid <> 0
     and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = current_database())
+$$;
+
+--
+-- Name: goodjob__locked_batch(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__locked_batch(id uuid) RETURNS public.goodjob_batches
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_batch goodjob_batches;
+begin
+  select * into v_batch from goodjob_batches b where b.id = goodjob__locked_batch.id for update;
+  if not found then
+    raise exception 'batch % not found', coalesce(goodjob__locked_batch.id::text, 'null')
+      using errcode = 'GJ030';
+  end if;
+  return v_batch;
+end
 $$;
 
 --
@@ -416,6 +582,39 @@ CREATE FUNCTION public.goodjob__task_is_valid(task text) RETURNS boolean
 $$;
 
 --
+-- Name: goodjob_add_batch_jobs(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_add_batch_jobs(batch_id uuid, jobs jsonb) RETURNS SETOF uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  if not exists (select 1 from goodjob_batches b where b.id = goodjob_add_batch_jobs.batch_id) then
+    raise exception 'batch % not found', coalesce(goodjob_add_batch_jobs.batch_id::text, 'null')
+      using errcode = 'GJ030';
+  end if;
+  if jsonb_typeof(jobs) is distinct from 'array' then
+    return query select * from goodjob_enqueue_many(jobs);  -- raises GJ006
+    return;
+  end if;
+  return query
+  select * from goodjob_enqueue_many(
+    (select coalesce(jsonb_agg(case when jsonb_typeof(e.job) = 'object'
+                                    then e.job || jsonb_build_object('batch_id', goodjob_add_batch_jobs.batch_id)
+                                    else e.job end
+                               order by e.ord), '[]')
+       from jsonb_array_elements(jobs) with ordinality as e(job, ord)));
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_add_batch_jobs(batch_id uuid, jobs jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_add_batch_jobs(batch_id uuid, jobs jsonb) IS 'Enqueue a JSON array of jobs (as goodjob_enqueue_many) into a batch, in one statement; returns the ids in input order. Adding does not arm the batch (goodjob_enqueue_batch does). Errors: GJ030, and those of goodjob_enqueue_many.';
+
+--
 -- Name: goodjob_backoff_seconds(text, double precision, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -487,6 +686,38 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval, include_discarded boolean, as_of timestamp with time zone) IS 'Delete succeeded (and, unless include_discarded is false, discarded) jobs that finished more than older_than before as_of, with their executions, in chunks of 1,000. Returns the number of jobs deleted. Errors: GJ013.';
+
+--
+-- Name: goodjob_create_batch(text, jsonb, text, text, text, text, integer, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_create_batch(description text DEFAULT NULL::text, properties jsonb DEFAULT '{}'::jsonb, on_finish text DEFAULT NULL::text, on_success text DEFAULT NULL::text, on_discard text DEFAULT NULL::text, callback_queue text DEFAULT NULL::text, callback_priority integer DEFAULT NULL::integer, id uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_id uuid;
+begin
+  perform goodjob__check_batch_arguments(goodjob_create_batch.properties, goodjob_create_batch.on_finish,
+                                         goodjob_create_batch.on_success, goodjob_create_batch.on_discard,
+                                         goodjob_create_batch.callback_queue);
+  insert into goodjob_batches as b (id, description, properties, on_finish, on_success, on_discard,
+                                    callback_queue, callback_priority)
+  values (coalesce(goodjob_create_batch.id, goodjob_uuid_v7()), goodjob_create_batch.description,
+          coalesce(goodjob_create_batch.properties, '{}'), goodjob_create_batch.on_finish,
+          goodjob_create_batch.on_success, goodjob_create_batch.on_discard,
+          goodjob_create_batch.callback_queue, goodjob_create_batch.callback_priority)
+  on conflict on constraint goodjob_batches_pkey do nothing
+  returning b.id into v_id;
+  return coalesce(v_id, goodjob_create_batch.id);
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_create_batch(description text, properties jsonb, on_finish text, on_success text, on_discard text, callback_queue text, callback_priority integer, id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_create_batch(description text, properties jsonb, on_finish text, on_success text, on_discard text, callback_queue text, callback_priority integer, id uuid) IS 'Create an open batch and return its id. Jobs join it with goodjob_enqueue(batch_id => ...) or goodjob_add_batch_jobs; goodjob_enqueue_batch arms its callbacks. on_finish, on_success, on_discard: task names, enqueued as task(batch_id, {"event": "finish"|"success"|"discard"}) on callback_queue with callback_priority (null: the task''s defaults). A given id that exists returns that batch unchanged. Errors: GJ031.';
 
 --
 -- Name: goodjob_define_cron_entry(text, text, text, jsonb, jsonb, text, integer, text[], text, boolean, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -748,6 +979,32 @@ $$;
 COMMENT ON FUNCTION public.goodjob_enqueue(task text, args jsonb, kwargs jsonb, queue text, priority integer, run_at timestamp with time zone, labels text[], concurrency_key text, batch_id uuid, max_attempts integer, id uuid) IS 'Enqueue one job and return its id. Null options take the task definition''s defaults, then queue ''default'', priority 0 (smaller runs first), max_attempts 25. run_at in the future makes the job scheduled. A given id that already exists returns that job unchanged (idempotent enqueue). Errors: GJ001 task, GJ002 args, GJ003 kwargs, GJ004 queue, GJ005 max_attempts, GJ006 labels.';
 
 --
+-- Name: goodjob_enqueue_batch(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_enqueue_batch(id uuid, properties jsonb DEFAULT NULL::jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  perform goodjob__check_batch_arguments(goodjob_enqueue_batch.properties, null, null, null, null);
+  perform goodjob__locked_batch(goodjob_enqueue_batch.id);
+  update goodjob_batches b
+     set properties = b.properties || coalesce(goodjob_enqueue_batch.properties, '{}'),
+         enqueued_at = now(), finished_at = null
+   where b.id = goodjob_enqueue_batch.id;
+  perform goodjob__fire_batch_callbacks(goodjob_enqueue_batch.id);
+  return goodjob_enqueue_batch.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_enqueue_batch(id uuid, properties jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_enqueue_batch(id uuid, properties jsonb) IS 'Arm (or re-arm) a batch''s callbacks: merge properties into the batch''s, set enqueued_at, clear finished_at. When no job is pending, on_finish (and on_success if none was discarded) are enqueued at once; a discard before arming enqueues on_discard now. Otherwise the last job''s result enqueues them, in its own transaction. Returns the id. Errors: GJ030, GJ031.';
+
+--
 -- Name: goodjob_enqueue_cron_tick(text, timestamp with time zone, timestamp with time zone, jsonb, jsonb, text, integer, text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -909,25 +1166,6 @@ $$;
 COMMENT ON FUNCTION public.goodjob_fail_job(id uuid, process_id uuid, attempt integer, error_class text, error_message text, error_backtrace text, discard boolean) IS 'Report that attempt N of a job failed; with discard => true the job is discarded now, otherwise the retry policy decides. Returns the new state (scheduled or discarded), or null when the result was refused.';
 
 --
--- Name: goodjob_uuid_v7(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.goodjob_uuid_v7() RETURNS uuid
-    LANGUAGE sql PARALLEL SAFE
-    AS $$
-  select overlay(pg_catalog.gen_random_uuid()::text
-                 placing pg_catalog.lpad(pg_catalog.to_hex((extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint), 12, '0')
-                         || '-7'
-                 from 1 for 15)::uuid
-$$;
-
---
--- Name: FUNCTION goodjob_uuid_v7(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.goodjob_uuid_v7() IS 'A new time-ordered uuid (version 7: Unix milliseconds, then random bits), the default job id.';
-
---
 -- Name: goodjob_jobs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -953,6 +1191,7 @@ CREATE TABLE public.goodjob_jobs (
     last_error text,
     locked_by uuid,
     trace_context jsonb,
+    batch_callback_id uuid,
     CONSTRAINT goodjob_jobs_args_is_array CHECK ((jsonb_typeof(args) = 'array'::text)),
     CONSTRAINT goodjob_jobs_attempts_not_negative CHECK ((attempts >= 0)),
     CONSTRAINT goodjob_jobs_finished_has_time CHECK (((state = ANY (ARRAY['succeeded'::text, 'discarded'::text])) = (finished_at IS NOT NULL))),
@@ -1214,8 +1453,11 @@ begin
                     secs => goodjob_backoff_seconds(t.backoff, t.backoff_base, j.attempts)))
              else j.run_at
            end as run_at,
-           (n.state = 'succeeded' and coalesce(t.preserve, v_policy, 'always') <> 'always')
-             or (n.state = 'discarded' and coalesce(t.preserve, v_policy, 'always') = 'never') as drop
+           -- Batch members are kept: their batch counts their results.
+           j.batch_id is null
+             and ((n.state = 'succeeded' and coalesce(t.preserve, v_policy, 'always') <> 'always')
+                  or (n.state = 'discarded' and coalesce(t.preserve, v_policy, 'always') = 'never')) as drop,
+           j.batch_id
     from r
     join goodjob_jobs j
       on j.id = r.id and j.state = 'running'
@@ -1233,6 +1475,18 @@ begin
     -- a rescue of the same jobs waits instead of deadlocking.
     order by j.id
     for update of j
+  ),
+  -- The batches of finishing members, locked in id order before any job
+  -- changes, so the batch trigger (which counts each result) finds them
+  -- locked: two reports finishing jobs of the same batches never deadlock.
+  -- An index probe per batch (= any(array)), so a large batches table costs
+  -- nothing; reports without batch members probe nothing.
+  batch_locks as (
+    select b.id from goodjob_batches b
+     where b.id = any(array(select c.batch_id from cur c
+                             where c.batch_id is not null and c.state in ('succeeded', 'discarded')))
+     order by b.id
+     for update of b
   ),
   kept as (
     update goodjob_jobs j
@@ -1264,6 +1518,7 @@ begin
   select r.id, c.id is not null, c.state,
          case when c.state in ('queued', 'scheduled') then c.run_at end
   from r left join cur c on c.id = r.id
+  where (select count(*) from batch_locks) >= 0
   order by r.ord;
 end
 $$;
@@ -1557,7 +1812,38 @@ CREATE FUNCTION public.goodjob_tg_jobs__after_insert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'public'
     AS $$
+declare
+  v_unknown uuid;
 begin
+  -- Batch members: count them in their batches (rows locked in id order, so
+  -- two inserts into the same batches take turns instead of deadlocking).
+  -- An unknown batch_id fails the whole statement. Inserts without a batch
+  -- pay one scan of the new rows.
+  if exists (select 1 from new_jobs n where n.batch_id is not null) then
+    perform 1 from goodjob_batches b
+     where b.id = any(array(select distinct n.batch_id from new_jobs n where n.batch_id is not null))
+     order by b.id
+     for update;
+    select n.batch_id into v_unknown from new_jobs n
+     where n.batch_id is not null
+       and not exists (select 1 from goodjob_batches b where b.id = n.batch_id)
+     limit 1;
+    if v_unknown is not null then
+      raise exception 'unknown batch %', v_unknown
+        using errcode = 'GJ030', hint = 'Create the batch first with goodjob_create_batch.';
+    end if;
+    update goodjob_batches b
+       set jobs = b.jobs + c.jobs, succeeded = b.succeeded + c.succeeded,
+           discarded = b.discarded + c.discarded
+      from (select n.batch_id, count(*)::int as jobs,
+                   (count(*) filter (where n.state = 'succeeded'))::int as succeeded,
+                   (count(*) filter (where n.state = 'discarded'))::int as discarded
+              from new_jobs n
+             where n.batch_id is not null
+             group by n.batch_id) c
+     where b.id = c.batch_id;
+  end if;
+
   insert into goodjob_queues (name)
   select distinct n.queue from new_jobs n
   where not exists (select 1 from goodjob_queues q where q.name = n.queue)
@@ -1584,6 +1870,26 @@ begin
   from new_jobs n
   where n.state in ('queued', 'scheduled')
   group by n.queue;
+  return null;
+end
+$$;
+
+--
+-- Name: goodjob_tg_jobs__batch_result(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_tg_jobs__batch_result() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  update goodjob_batches b
+     set succeeded = b.succeeded + (new.state = 'succeeded')::int - (old.state = 'succeeded')::int,
+         discarded = b.discarded + (new.state = 'discarded')::int - (old.state = 'discarded')::int
+   where b.id = new.batch_id;
+  if found then
+    perform goodjob__fire_batch_callbacks(new.batch_id);
+  end if;
   return null;
 end
 $$;
@@ -1627,6 +1933,31 @@ $$;
 COMMENT ON FUNCTION public.goodjob_upcoming_run_times(max_rows integer) IS 'The earliest max_rows run times of scheduled jobs with their queues, so a worker can wake exactly when they are due.';
 
 --
+-- Name: goodjob_update_batch(uuid, jsonb, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_update_batch(id uuid, properties jsonb DEFAULT NULL::jsonb, description text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  perform goodjob__check_batch_arguments(goodjob_update_batch.properties, null, null, null, null);
+  perform goodjob__locked_batch(goodjob_update_batch.id);
+  update goodjob_batches b
+     set properties = coalesce(goodjob_update_batch.properties, b.properties),
+         description = coalesce(goodjob_update_batch.description, b.description)
+   where b.id = goodjob_update_batch.id;
+  return goodjob_update_batch.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_update_batch(id uuid, properties jsonb, description text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_update_batch(id uuid, properties jsonb, description text) IS 'Replace a batch''s properties (a JSON object) and/or description; null leaves a field as it is. Returns the id. Errors: GJ030, GJ031.';
+
+--
 -- Name: goodjob_wait(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1657,6 +1988,52 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_wait(process_id uuid, pool integer) IS 'Mark a worker pool as waiting on LISTEN goodjob: enqueues send NOTIFY only while some pool waits. Call it in its own transaction; true: fetch once more, then wait; false (enqueues were in flight, nothing changed): fetch again after a short pause and try again. Errors: GJ009, GJ013.';
+
+--
+-- Name: goodjob_batch_status; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.goodjob_batch_status AS
+ SELECT b.id,
+    b.description,
+        CASE
+            WHEN ((b.finished_at IS NOT NULL) AND (b.discarded = 0) AND (b.succeeded = b.jobs)) THEN 'succeeded'::text
+            WHEN (b.finished_at IS NOT NULL) THEN 'finished'::text
+            WHEN (b.enqueued_at IS NOT NULL) THEN 'enqueued'::text
+            ELSE 'open'::text
+        END AS state,
+    b.jobs,
+    ((b.jobs - b.succeeded) - b.discarded) AS pending,
+    b.succeeded,
+    b.discarded,
+    c.callbacks,
+    c.callbacks_pending,
+    b.on_finish,
+    b.on_success,
+    b.on_discard,
+    b.callback_queue,
+    b.callback_priority,
+    b.created_at,
+    b.enqueued_at,
+    b.discarded_at,
+    b.finished_at,
+    c.callbacks_finished_at,
+    b.properties
+   FROM (public.goodjob_batches b
+     CROSS JOIN LATERAL ( SELECT count(*) AS callbacks,
+            count(*) FILTER (WHERE (j.state <> ALL (ARRAY['succeeded'::text, 'discarded'::text]))) AS callbacks_pending,
+                CASE
+                    WHEN ((count(*) > 0) AND bool_and((j.state = ANY (ARRAY['succeeded'::text, 'discarded'::text])))) THEN max(j.finished_at)
+                    ELSE NULL::timestamp with time zone
+                END AS callbacks_finished_at
+           FROM public.goodjob_jobs j
+          WHERE (j.batch_callback_id = b.id)) c);
+
+--
+-- Name: VIEW goodjob_batch_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.goodjob_batch_status IS 'Batches: state (open, enqueued, succeeded, finished with discards), job counts (jobs, pending, succeeded, discarded), callback jobs (enqueued, pending, when all finished), callbacks, times and properties.';
 
 --
 -- Name: goodjob_cron_status; Type: VIEW; Schema: public; Owner: -
@@ -1890,6 +2267,13 @@ CREATE UNLOGGED TABLE public.goodjob_waiting_pools (
 ALTER TABLE ONLY public.goodjob_processes ALTER COLUMN lease_key SET DEFAULT nextval('public.goodjob_processes_lease_key_seq'::regclass);
 
 --
+-- Name: goodjob_batches goodjob_batches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goodjob_batches
+    ADD CONSTRAINT goodjob_batches_pkey PRIMARY KEY (id);
+
+--
 -- Name: goodjob_cron_entries goodjob_cron_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1967,6 +2351,18 @@ ALTER TABLE ONLY public.goodjob_waiting_pools
     ADD CONSTRAINT goodjob_waiting_pools_pkey PRIMARY KEY (process_id, pool);
 
 --
+-- Name: goodjob_jobs_batch_callback_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_batch_callback_id_idx ON public.goodjob_jobs USING btree (batch_callback_id) WHERE (batch_callback_id IS NOT NULL);
+
+--
+-- Name: goodjob_jobs_batch_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_batch_id_idx ON public.goodjob_jobs USING btree (batch_id) WHERE (batch_id IS NOT NULL);
+
+--
 -- Name: goodjob_jobs_cron_key_cron_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2007,6 +2403,12 @@ CREATE INDEX goodjob_jobs_run_at_idx ON public.goodjob_jobs USING btree (run_at)
 --
 
 CREATE TRIGGER goodjob_jobs_after_insert AFTER INSERT ON public.goodjob_jobs REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION public.goodjob_tg_jobs__after_insert();
+
+--
+-- Name: goodjob_jobs goodjob_jobs_batch_result; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER goodjob_jobs_batch_result AFTER UPDATE OF state ON public.goodjob_jobs FOR EACH ROW WHEN (((new.batch_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state) AND ((old.state = ANY (ARRAY['succeeded'::text, 'discarded'::text])) OR (new.state = ANY (ARRAY['succeeded'::text, 'discarded'::text]))))) EXECUTE FUNCTION public.goodjob_tg_jobs__batch_result();
 
 --
 -- PostgreSQL database dump complete

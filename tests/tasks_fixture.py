@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 
 from goodjob_pg import App, current_job
+from tests.batch_tasks import add_batch_tasks
 
 __all__ = ["app", "create_side_table", "make_app"]
 
@@ -104,6 +105,7 @@ def make_app(database_url: str | None = None, *, record_url: str | None = None) 
             time.sleep(0.02)
         record(f"shutting_down={current_job().shutting_down}")
 
+    add_batch_tasks(app, record)
     return app
 
 

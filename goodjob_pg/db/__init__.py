@@ -10,6 +10,14 @@ translated once, here, into :mod:`goodjob_pg.errors` classes.
 from __future__ import annotations
 
 from ._async import aenqueue, aenqueue_many
+from ._batches import (
+    batch_job_ids,
+    create_batch,
+    enqueue_batch,
+    get_batch,
+    list_batches,
+    update_batch,
+)
 from ._core import AsyncExecutor, Conn, Executor, translate
 from ._cron import (
     cron_last_ticks,
@@ -56,7 +64,9 @@ __all__ = [
     "JobFilter",
     "aenqueue",
     "aenqueue_many",
+    "batch_job_ids",
     "cleanup_preserved_jobs",
+    "create_batch",
     "cron_last_ticks",
     "cron_status",
     "define_cron_entry",
@@ -64,15 +74,18 @@ __all__ = [
     "deregister_process",
     "discard_job",
     "enqueue",
+    "enqueue_batch",
     "enqueue_cron_tick",
     "enqueue_many",
     "executions",
     "fetch_and_lock",
     "find_job_ids",
     "find_jobs",
+    "get_batch",
     "get_job",
     "get_trace_context",
     "heartbeat",
+    "list_batches",
     "list_jobs",
     "pause",
     "pauses",
@@ -90,5 +103,6 @@ __all__ = [
     "translate",
     "unwait",
     "upcoming_run_times",
+    "update_batch",
     "wait",
 ]

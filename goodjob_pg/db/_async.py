@@ -24,7 +24,7 @@ async def aenqueue(
 
 
 @atranslated
-async def aenqueue_many(conn: AsyncExecutor, jobs: Sequence[dict[str, Any]]) -> list[UUID]:
+async def aenqueue_many(conn: AsyncExecutor, jobs: Sequence[dict[str, Any]]) -> list[UUID | None]:
     """:func:`goodjob_pg.db.enqueue_many` on an async connection or cursor."""
     cur = await conn.execute(ENQUEUE_MANY, (enqueue_many_spec(jobs),))
     return [row[0] for row in await cur.fetchall()]

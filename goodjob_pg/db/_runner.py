@@ -111,7 +111,7 @@ ENQUEUE_MANY = "select * from goodjob_enqueue_many(jobs => %s::jsonb)"
 
 
 @translated
-def enqueue_many(conn: Executor, jobs: Sequence[dict[str, Any]]) -> list[UUID]:
+def enqueue_many(conn: Executor, jobs: Sequence[dict[str, Any]]) -> list[UUID | None]:
     """Insert many jobs in one statement (goodjob_enqueue_many); ids in input order.
 
     Each job is an object with goodjob_enqueue's keys (``task``, ``args``,
