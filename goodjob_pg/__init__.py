@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from . import errors
 from .context import JobContext, current_job
-from .errors import Discard, GoodjobError, Retry
+from .errors import Discard, GoodjobError, InterruptError, JobTimeout, Retry
 from .jobs import Job, Outcome, Result, State
 from .registry import App, Task, TaskOptions
 
@@ -28,8 +28,10 @@ __all__ = [
     "App",
     "Discard",
     "GoodjobError",
+    "InterruptError",
     "Job",
     "JobContext",
+    "JobTimeout",
     "Outcome",
     "Result",
     "Retry",
