@@ -193,7 +193,7 @@ class Worker:
         # Production extras (goodjob_pg.probe, .metrics): only with a probe port.
         probing = self.config.probe_port is not None
         self.metrics: Metrics | None = Metrics() if probing else None
-        self.queue_depth: QueueDepth | None = QueueDepth(self.database_url) if probing else None
+        self.queue_depth: QueueDepth | None = None  # opened with the probe server
         self.probe: ProbeServer | None = None
 
     # -- public API ------------------------------------------------------------------------
@@ -218,6 +218,7 @@ class Worker:
             self._started = True
         try:
             if self.config.probe_port is not None:  # answers / while start-up connects
+                self.queue_depth = QueueDepth(self.database_url)
                 self.probe = ProbeServer(self, self.config.probe_port)
                 self.probe.start()
             if self.config.enable_cron:  # a bad entry stops start-up before anything runs
@@ -367,6 +368,7 @@ class Worker:
             self.probe = None
         if self.queue_depth is not None:
             self.queue_depth.close()
+            self.queue_depth = None
 
     def _supervise(self) -> None:
         """Break stuck connections, forget stale cache times, enforce the idle timeout."""
