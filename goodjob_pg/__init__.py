@@ -22,7 +22,7 @@ from . import errors
 from .batches import Batch
 from .bulk import Bulk, PreparedJob
 from .context import JobContext, current_job
-from .errors import Discard, GoodjobError, Retry
+from .errors import Discard, GoodjobError, InterruptError, JobTimeout, Retry
 from .jobs import Job, Outcome, Result, State
 from .registry import App, Task, TaskOptions
 
@@ -32,8 +32,10 @@ __all__ = [
     "Bulk",
     "Discard",
     "GoodjobError",
+    "InterruptError",
     "Job",
     "JobContext",
+    "JobTimeout",
     "Outcome",
     "PreparedJob",
     "Result",

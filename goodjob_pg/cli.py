@@ -36,6 +36,7 @@ from .cli_common import (
 )
 from .cli_cron import cron
 from .cli_jobs import JOB_COMMANDS
+from .cli_production import PRODUCTION_COMMANDS, detach, run_production_options
 from .errors import GoodjobError
 from .migrations import MigrationError, apply_migrations
 from .options import EnqueueOptions
@@ -183,6 +184,7 @@ def main() -> None:
     show_envvar=True,
     help="Whether cleanup deletes discarded jobs too.",
 )
+@run_production_options
 @database_option
 @log_level_option("info")
 @click.pass_context
@@ -202,6 +204,9 @@ def run(
     cleanup_interval_jobs: int | None,
     cleanup_interval_seconds: int | None,
     cleanup_discarded_jobs: bool,
+    probe_port: int | None,
+    daemonize: bool,
+    pidfile: str | None,
     database_url: str | None,
 ) -> None:
     """Run a worker until SIGTERM or SIGINT."""
@@ -230,9 +235,11 @@ def run(
             cleanup_interval_jobs=cleanup_interval_jobs,
             cleanup_interval_seconds=cleanup_interval_seconds,
             cleanup_discarded_jobs=cleanup_discarded_jobs,
+            probe_port=probe_port,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    detach(daemonize, pidfile)
     ctx.exit(Worker(app, config).run())
 
 
@@ -331,7 +338,7 @@ def enqueue(
         click.echo(db.enqueue(conn, task, args, kwargs, **options))
 
 
-for _command in (*ADMIN_COMMANDS, *JOB_COMMANDS, cron):
+for _command in (*ADMIN_COMMANDS, *JOB_COMMANDS, *PRODUCTION_COMMANDS, cron):
     main.add_command(_command)
 
 

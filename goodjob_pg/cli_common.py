@@ -89,17 +89,25 @@ def app_option(*, required: bool) -> Callable[[F], F]:
 def _configure_logging(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is None or ctx.resilient_parsing:
         return
-    logging.basicConfig(
-        level=value.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if ctx.meta.get("goodjob_log_format") == "json":
+        from .logjson import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=value.upper(), handlers=[handler])  # no-op if already configured
     logging.getLogger().setLevel(value.upper())
 
 
+def _remember_log_format(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    ctx.meta["goodjob_log_format"] = value
+
+
 def log_level_option(default: str) -> Callable[[F], F]:
-    """``--log-level`` (GOODJOB_LOG_LEVEL); the only place that configures logging."""
-    return click.option(
+    """``--log-level`` (GOODJOB_LOG_LEVEL) and ``--log-format text|json``
+    (GOODJOB_LOG_FORMAT); the only place that configures logging."""
+    level = click.option(
         "--log-level",
         type=click.Choice(LOG_LEVELS, case_sensitive=False),
         default=default,
@@ -110,6 +118,19 @@ def log_level_option(default: str) -> Callable[[F], F]:
         callback=_configure_logging,
         help="Logging level (logs go to stderr).",
     )
+    log_format = click.option(
+        "--log-format",
+        type=click.Choice(("text", "json")),
+        default="text",
+        show_default=True,
+        envvar="GOODJOB_LOG_FORMAT",
+        show_envvar=True,
+        expose_value=False,
+        is_eager=True,  # known before --log-level configures the handler
+        callback=_remember_log_format,
+        help="text, or json: one JSON object per line with action and job_id.",
+    )
+    return lambda f: log_format(level(f))
 
 
 def load_app(spec: str) -> App:

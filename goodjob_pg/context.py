@@ -28,6 +28,9 @@ class JobContext:
         labels: the job's labels.
         batch_id: the job's batch, or None.
         task: the task name.
+        interrupted: True when the previous attempt was interrupted (its
+            worker died or shut down while it ran) and crash rescue made the
+            job ready again.
     """
 
     id: UUID
@@ -37,6 +40,7 @@ class JobContext:
     labels: tuple[str, ...]
     batch_id: UUID | None
     task: str
+    interrupted: bool
     _shutdown: threading.Event = field(repr=False, compare=False)
     _app: Any = field(default=None, repr=False, compare=False)
 

@@ -31,6 +31,9 @@ Hierarchy::
      |         +-- BatchNotFoundError                GJ030 (also LookupError)
      +-- Retry                              raised by a task: retry now or at ``run_at``
      +-- Discard                            raised by a task: discard the job now
+     +-- JobTimeout                         the attempt ran past its task's ``timeout``
+     +-- InterruptError                     raised before an interrupted job runs again
+                                            (a task with ``interrupts="raise"``)
 
 ``SQLSTATE_ERRORS`` maps each SQLSTATE to its class; :func:`goodjob_pg.db.translate`
 uses it to turn psycopg errors into these classes, keeping the server's message.
@@ -50,6 +53,7 @@ __all__ = [
     "Discard",
     "DuplicateTaskError",
     "GoodjobError",
+    "InterruptError",
     "InvalidArgsError",
     "InvalidBatchArgumentError",
     "InvalidCronArgumentError",
@@ -65,6 +69,7 @@ __all__ = [
     "InvalidTaskNameError",
     "JobNotFoundError",
     "JobStateError",
+    "JobTimeout",
     "NoCurrentJobError",
     "ProcessLeaseError",
     "Retry",
@@ -292,3 +297,20 @@ class Discard(Exception):
     def __init__(self, reason: str = "discarded by the task") -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class JobTimeout(Exception):
+    """An attempt ran longer than its task's ``timeout``: reported as failed.
+
+    Retried by the task's policy like any failure (``retry_on`` and
+    ``discard_on`` may name it).
+    """
+
+
+class InterruptError(Exception):
+    """The job's previous attempt was interrupted (its worker died or shut down).
+
+    Raised before the task runs, for tasks registered with
+    ``interrupts="raise"``, so ``retry_on``/``discard_on`` and the retry
+    policy decide what happens (GoodJob's InterruptErrors extension).
+    """

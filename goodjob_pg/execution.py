@@ -30,17 +30,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .context import JobContext, _current
-from .errors import Discard, Retry, UnknownTaskError
+from .errors import Discard, InterruptError, Retry, UnknownTaskError
 from .jobs import Job, Outcome, Result
 
 if TYPE_CHECKING:
     from .registry import App
     from .tasks import Task
 
-__all__ = ["aexecute", "error_class_name", "execute", "resolve"]
+__all__ = ["aexecute", "error_class_name", "execute", "resolve", "was_interrupted"]
 
 logger = logging.getLogger(__name__)
 
+_INTERRUPTED = "interrupted:"  # the last_error prefix of goodjob__interrupt_jobs
 _BACKTRACE_FRAMES = 50  # the innermost frames kept in error_backtrace
 
 
@@ -60,6 +61,8 @@ def execute(app: App, job: Job, shutting_down: threading.Event) -> Result:
         return _unknown_task(app, job)
     if task.is_async:
         return _run_coroutine_blocking(aexecute(app, job, shutting_down))
+    if task.defaults.interrupts is not None and was_interrupted(job):
+        return _from_exception(app, job, task, _interrupt_error(job))
     arguments = _arguments(app, job, task)
     if isinstance(arguments, Result):
         return arguments
@@ -79,6 +82,8 @@ async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result
         return _unknown_task(app, job)
     if not task.is_async:
         return await asyncio.to_thread(execute, app, job, shutting_down)
+    if task.defaults.interrupts is not None and was_interrupted(job):
+        return _from_exception(app, job, task, _interrupt_error(job))
     arguments = _arguments(app, job, task)
     if isinstance(arguments, Result):
         return arguments
@@ -86,6 +91,20 @@ async def aexecute(app: App, job: Job, shutting_down: threading.Event) -> Result
         return await _acall(app, job, task, arguments, shutting_down)
     with app.around_job(job):
         return await _acall(app, job, task, arguments, shutting_down)
+
+
+def was_interrupted(job: Job) -> bool:
+    """True when the job's previous attempt was interrupted and rescued.
+
+    Crash rescue and deregistration (``goodjob__interrupt_jobs``) record
+    ``last_error = 'interrupted: ...'``; any finished attempt replaces it.
+    """
+    error = job.last_error
+    return error is not None and error.startswith(_INTERRUPTED) and job.attempts > 1
+
+
+def _interrupt_error(job: Job) -> InterruptError:
+    return InterruptError(f"attempt {job.attempts - 1} of job {job.id} was {job.last_error}")
 
 
 def error_class_name(exc: BaseException) -> str:
@@ -108,6 +127,7 @@ def _context(app: App, job: Job, shutting_down: threading.Event) -> JobContext:
         labels=tuple(job.labels or ()),
         batch_id=job.batch_id,
         task=job.task,
+        interrupted=was_interrupted(job),
         _shutdown=shutting_down,
         _app=app,
     )

@@ -133,6 +133,12 @@ class Listener:
         """True while the listener thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def connected(self) -> bool:
+        """True while the lease-and-listen connection is open (not lost, not reconnecting)."""
+        conn = self._conn
+        return conn is not None and not conn.closed
+
     def join(self, timeout: float | None = None) -> None:
         """Wait for the listener thread to end (after :meth:`stop`)."""
         if self._thread is not None:

@@ -120,6 +120,21 @@ class Pool:
         """True while jobs run or results wait to be reported."""
         return bool(self._running or self._done)
 
+    @property
+    def running_count(self) -> int:
+        """Jobs running now (slots in use)."""
+        return len(self._running)
+
+    @property
+    def alive(self) -> bool:
+        """True while the pool's loop thread runs."""
+        return self._thread.is_alive()
+
+    @property
+    def healthy(self) -> bool:
+        """False while the pool backs off after a database error."""
+        return self._backoff.failures == 0
+
     # -- the loop ------------------------------------------------------------
 
     def _run(self) -> None:

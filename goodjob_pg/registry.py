@@ -19,6 +19,8 @@ from .bulk import Bulk
 from .connections import LazyPool
 from .enqueueing import EnqueueMixin
 from .errors import DuplicateTaskError, UnknownTaskError
+from .hooks import Callback as HookCallback
+from .hooks import Hooks
 from .jobs import Job
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer
 from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
@@ -102,6 +104,7 @@ class App(EnqueueMixin):
         self.around_job = around_job
         self.around_enqueue = around_enqueue
         self._tasks: dict[str, Task[Any, Any]] = {}
+        self.hooks = Hooks()
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None
         self._worker: Worker | None = None
@@ -169,6 +172,8 @@ class App(EnqueueMixin):
         discard_on: ExceptionTypes = (),
         labels: Iterable[str] = (),
         preserve: str | None = None,
+        timeout: float | None = None,
+        interrupts: str | None = None,
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
@@ -185,6 +190,8 @@ class App(EnqueueMixin):
         discard_on: ExceptionTypes = (),
         labels: Iterable[str] = (),
         preserve: str | None = None,
+        timeout: float | None = None,
+        interrupts: str | None = None,
     ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
         """Register a sync or ``async def`` callable as a task (bare or with options).
 
@@ -196,6 +203,9 @@ class App(EnqueueMixin):
             retry_on: if given, only these exceptions are retried; others discard.
             discard_on: these exceptions discard the job at once.
             preserve: keep finished rows: ``"always"``, ``"on_discard"``, ``"never"``.
+            timeout: seconds an attempt may run in a worker (see :mod:`goodjob_pg.running`).
+            interrupts: ``"raise"``: an attempt after an interrupted one raises
+                :class:`~goodjob_pg.errors.InterruptError` before the task runs.
         """
 
         def register(f: Callable[P, R]) -> Task[P, R]:
@@ -209,6 +219,8 @@ class App(EnqueueMixin):
                 labels=labels,
                 retry_on=retry_on,
                 discard_on=discard_on,
+                timeout=timeout,
+                interrupts=interrupts,
             )
             task = Task(self, f, options)
             with self._lock:
@@ -224,6 +236,23 @@ class App(EnqueueMixin):
         if func is not None:
             return register(func)
         return register
+
+    def on(self, event: str, callback: HookCallback | None = None) -> Any:
+        """Call ``callback(event)`` on a worker event (see :mod:`goodjob_pg.hooks`).
+
+        ``event``: ``job_started``, ``job_succeeded``, ``job_failed``,
+        ``job_discarded``, ``worker_started`` or ``worker_stopped``. Without
+        ``callback``, returns a decorator. A callback that raises is logged.
+        """
+        if callback is None:
+
+            def decorator(f: HookCallback) -> HookCallback:
+                self.hooks.add(event, f)
+                return f
+
+            return decorator
+        self.hooks.add(event, callback)
+        return callback
 
     # --- enqueue ---------------------------------------------------------------------------
 

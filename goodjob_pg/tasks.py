@@ -109,6 +109,8 @@ class TaskOptions:
     labels: tuple[str, ...] = ()
     retry_on: tuple[type[BaseException], ...] = ()
     discard_on: tuple[type[BaseException], ...] = ()
+    timeout: float | None = None  # seconds an attempt may run (goodjob_pg.running)
+    interrupts: str | None = None  # "raise": InterruptError before an interrupted job reruns
 
     @classmethod
     def build(
@@ -123,6 +125,8 @@ class TaskOptions:
         labels: Iterable[str] = (),
         retry_on: ExceptionTypes = (),
         discard_on: ExceptionTypes = (),
+        timeout: float | None = None,
+        interrupts: str | None = None,
     ) -> TaskOptions:
         """Check the decorator's arguments (types here, values again in SQL) and build."""
         if not isinstance(name, str) or not 1 <= len(name) <= 255:
@@ -131,6 +135,14 @@ class TaskOptions:
             raise ValueError(
                 f"preserve must be one of {', '.join(PRESERVE_POLICIES)}, not {preserve!r}"
             )
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout < float("inf")
+        ):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if interrupts not in (None, "raise", "ignore"):
+            raise ValueError(f"interrupts must be 'raise', 'ignore' or None, not {interrupts!r}")
         backoff, backoff_base = parse_backoff(retry_backoff)
         return cls(
             name=name,
@@ -143,6 +155,8 @@ class TaskOptions:
             labels=check_labels(labels, "labels") or (),
             retry_on=_exception_types(retry_on, "retry_on"),
             discard_on=_exception_types(discard_on, "discard_on"),
+            timeout=float(timeout) if timeout is not None else None,
+            interrupts=interrupts if interrupts == "raise" else None,
         )
 
     def definition(self) -> dict[str, Any]:

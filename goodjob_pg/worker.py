@@ -34,12 +34,15 @@ from uuid import UUID
 from .aioloop import EventLoopThread
 from .cleanup import Cleaner
 from .cron_scheduler import CronScheduler
-from .execution import aexecute, execute, resolve
+from .hooks import HookEvent
 from .jobs import Job, ReportOutcome, Result, State
 from .listener import Listener
+from .metrics import Metrics, QueueDepth
 from .pool_runner import Pool
 from .pools import PoolSpec, parse_queues
+from .probe import ProbeServer
 from .reconnect import Watchdog
+from .running import submit
 from .threadpool import DaemonExecutor
 from .wakeups import RunTimeCache
 
@@ -77,6 +80,8 @@ class WorkerConfig:
     :param cleanup_interval_seconds: clean up this often; -1 after every job;
         None disables.
     :param cleanup_discarded_jobs: False keeps discarded jobs.
+    :param probe_port: serve health probes and ``/metrics`` on this TCP port
+        (:mod:`goodjob_pg.probe`); None serves nothing and counts nothing.
     """
 
     queues: str = "*"
@@ -92,6 +97,7 @@ class WorkerConfig:
     cleanup_interval_jobs: int | None = 1000
     cleanup_interval_seconds: float | None = 600.0
     cleanup_discarded_jobs: bool = True
+    probe_port: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.max_threads, bool) or not isinstance(self.max_threads, int):
@@ -119,6 +125,9 @@ class WorkerConfig:
             raise ValueError(f"cleanup_interval_jobs must be >= 1, -1 or None, not {jobs!r}")
         if seconds is not None and not (seconds == -1 or seconds > 0):
             raise ValueError(f"cleanup_interval_seconds must be > 0, -1 or None, not {seconds!r}")
+        port = self.probe_port
+        if port is not None and (isinstance(port, bool) or not 0 <= port <= 65535):
+            raise ValueError(f"probe_port must be 0-65535 or None, not {port!r}")
 
     def cleaner(self, app: App) -> Cleaner:
         """The automatic cleanup these settings describe."""
@@ -171,7 +180,7 @@ class Worker:
             on_connect=self.app.sync_task_definitions,
         )
         self._lock = threading.Lock()
-        self._started = self._stopped = False
+        self._started = self._stopped = self._running = False
         self._stop_requested = threading.Event()
         self._supervisor = threading.Thread(
             target=self._supervise, name="goodjob-supervisor", daemon=True
@@ -181,6 +190,11 @@ class Worker:
         self.cron: CronScheduler | None = None
         self._in_run = False
         self._signalled: int | None = None  # set by the signal handler (no locks there)
+        # Production extras (goodjob_pg.probe, .metrics): only with a probe port.
+        probing = self.config.probe_port is not None
+        self.metrics: Metrics | None = Metrics() if probing else None
+        self.queue_depth: QueueDepth | None = None  # opened with the probe server
+        self.probe: ProbeServer | None = None
 
     # -- public API ------------------------------------------------------------------------
 
@@ -203,6 +217,10 @@ class Worker:
                 return
             self._started = True
         try:
+            if self.config.probe_port is not None:  # answers / while start-up connects
+                self.queue_depth = QueueDepth(self.database_url)
+                self.probe = ProbeServer(self, self.config.probe_port)
+                self.probe.start()
             if self.config.enable_cron:  # a bad entry stops start-up before anything runs
                 self.cron = CronScheduler(
                     self.app,
@@ -219,6 +237,7 @@ class Worker:
         except BaseException:
             with self._lock:
                 self._started = False
+            self._stop_probe()
             raise
         logger.info(
             "worker %s started: pools %s",
@@ -233,6 +252,8 @@ class Worker:
         if self.cron is not None:
             self.cron.start()
         self._supervisor.start()
+        self._running = True
+        self.app.hooks.fire(HookEvent("worker_started", process_id=self.process_id))
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop fetching, let running jobs finish (up to ``timeout``, default the
@@ -264,19 +285,39 @@ class Worker:
         self.listener.stop()
         if threading.current_thread() is not self._supervisor:
             self._supervisor.join()
+        self._stop_probe()
         logger.info("worker %s stopped", self.process_id, extra={"action": "worker_stopped"})
+        self.app.hooks.fire(HookEvent("worker_stopped", process_id=self.process_id))
 
     # -- used by pools and the listener --------------------------------------------------------
 
     def submit(self, job: Job, executor: DaemonExecutor) -> Future[Result]:
         """Start a claimed job: sync tasks on the pool's threads, async ones on the loop."""
-        task = resolve(self.app, job)
-        if task is not None and task.is_async:
-            return self._aio.submit(aexecute(self.app, job, self.stopping))
-        return executor.submit(execute, self.app, job, self.stopping)
+        return submit(self, job, executor)
+
+    @property
+    def started(self) -> bool:
+        """True from the end of ``start()`` while every pool's thread runs and none stops."""
+        return (
+            self._running
+            and not self.stopping.is_set()
+            and self.listener.running
+            and all(pool.alive for pool in self.pools)
+        )
+
+    @property
+    def connected(self) -> bool:
+        """True while the lease is held on a live connection and no pool backs off."""
+        return (
+            self.process_id is not None
+            and self.listener.connected
+            and all(pool.healthy for pool in self.pools)
+        )
 
     def reported(self, job: Job, result: Result, outcome: ReportOutcome) -> None:
         """Handle what SQL did with a result: log refusals, remember retry times."""
+        if self.metrics is not None:
+            self.metrics.job_reported(job, result, outcome)
         if outcome.accepted:
             self.cleaner.jobs_finished()
         if not outcome.accepted:
@@ -320,6 +361,14 @@ class Worker:
             self.listener.request_reconnect(str(exc))
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _stop_probe(self) -> None:
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
+        if self.queue_depth is not None:
+            self.queue_depth.close()
+            self.queue_depth = None
 
     def _supervise(self) -> None:
         """Break stuck connections, forget stale cache times, enforce the idle timeout."""

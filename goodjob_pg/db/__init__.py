@@ -40,6 +40,7 @@ from ._operator import (
     resume,
     retry_job,
 )
+from ._production import processes, ready_queues
 from ._runner import (
     define_task,
     deregister_process,
@@ -89,7 +90,9 @@ __all__ = [
     "list_jobs",
     "pause",
     "pauses",
+    "processes",
     "queue_stats",
+    "ready_queues",
     "register_process",
     "report",
     "report_and_fetch",
