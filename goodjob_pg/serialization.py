@@ -236,11 +236,31 @@ def _name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+# Whether arguments fit a signature depends only on how many positional ones
+# there are and which keywords are named, never on their values: each shape
+# that fitted is remembered per signature, so enqueueing the same call shape
+# again (a loop, a bulk of 10,000 jobs) skips Signature.bind. Keyed by id();
+# the entry holds the signature itself, so that id is never reused meanwhile.
+_FITTING_SHAPES: dict[int, tuple[inspect.Signature, set[tuple[int, frozenset[str]]]]] = {}
+_MAX_SHAPES = 64
+_MAX_SIGNATURES = 4096
+
+
 def bind_arguments(
     signature: inspect.Signature, task: str, args: Sequence[Any], kwargs: Mapping[str, Any]
-) -> inspect.BoundArguments:
-    """Bind arguments to a task's signature; TypeError naming the task if they do not fit."""
+) -> None:
+    """Check that the arguments fit a task's signature; TypeError naming the task if not."""
+    shape = (len(args), frozenset(kwargs))
+    entry = _FITTING_SHAPES.get(id(signature))
+    if entry is not None and shape in entry[1]:
+        return
     try:
-        return signature.bind(*args, **kwargs)
+        signature.bind(*args, **kwargs)
     except TypeError as exc:
         raise TypeError(f"task {task!r} cannot take these arguments: {exc}") from None
+    if entry is None:
+        if len(_FITTING_SHAPES) >= _MAX_SIGNATURES:
+            return
+        entry = _FITTING_SHAPES.setdefault(id(signature), (signature, set()))
+    if len(entry[1]) < _MAX_SHAPES:
+        entry[1].add(shape)
