@@ -7,11 +7,15 @@
   with the bare bulk floor (one INSERT ... SELECT FROM jsonb_array_elements
   of the same JSON). Target: at least 100,000 jobs/s.
 - Python: ``task.enqueue()`` in a loop on one thread, paired with psycopg
-  running the bare INSERT in a loop on one thread (same driver, no goodjob).
+  running the bare INSERT in a loop on one thread (same driver, no goodjob);
+  and ``app.enqueue_many([task.prepare() ...])`` of 10,000 jobs per call,
+  paired with psycopg building the same number of job objects as JSON in
+  Python and running the bare INSERT ... SELECT.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +26,7 @@ from ..context import Context
 from ..goodjob_subject import jobs_json
 from ..report import Row, Target
 from ..stats import figure, ratios
-from ..subject import timed
+from ..subject import Kind, timed
 
 __all__ = ["run"]
 
@@ -46,7 +50,7 @@ def _calls(
 def run(ctx: Context) -> list[Row]:
     """Measure the three enqueue paths."""
     url = ctx.database("enqueue")
-    rows = _single(ctx, url) + _many(ctx, url) + _python(ctx, url)
+    rows = _single(ctx, url) + _many(ctx, url) + _python(ctx, url) + _python_bulk(ctx, url)
     ctx.dbs.drop(url)
     return rows
 
@@ -156,6 +160,44 @@ def _python(ctx: Context, url: str) -> list[Row]:
             note=(
                 "App.enqueue path (signature check, JSON, pooled connection, goodjob_enqueue)"
                 " vs the same driver running the bare INSERT; both commit per job"
+            ),
+        )
+    ]
+
+
+def _python_bulk(ctx: Context, url: str) -> list[Row]:
+    s = ctx.settings
+    per_call, calls = s.many_calls[-1]
+    total = per_call * calls
+    ctx.log(f"enqueue: app.enqueue_many() of {per_call:,} jobs from Python")
+    bare: list[float] = []
+    ours: list[float] = []
+    for _ in range(s.runs):
+        _truncate(ctx, url)
+        with ctx.connect(url) as conn:
+            conn.execute("select 1")
+
+            def bare_calls(conn: psycopg.Connection[Any] = conn) -> None:
+                for _ in range(calls):
+                    payload = json.dumps([{"task": "bench.noop", "args": []}] * per_call)
+                    conn.execute(_BARE_MANY, (payload,))
+
+            bare.append(total / timed(bare_calls))
+        _truncate(ctx, url)
+        ours.append(total / ctx.subject.enqueue_bulk(url, Kind.SYNC, total, per_call))
+    return [
+        Row(
+            "enqueue",
+            f"app.enqueue_many() from Python, {per_call:,}/call",
+            "jobs/s",
+            figure(ours),
+            versus="psycopg bare INSERT..SELECT",
+            reference=figure(bare),
+            ratio=ratios(ours, bare),
+            note=(
+                f"{calls} call(s) of {per_call:,} task.prepare() jobs per run, preparing timed"
+                " (argument checks, ids, options, JSON); bare: psycopg sends the same number of"
+                " JSON job objects to INSERT INTO bare_jobs SELECT FROM jsonb_array_elements"
             ),
         )
     ]
