@@ -817,6 +817,39 @@ $$;
 COMMENT ON FUNCTION public.goodjob_define_task(name text, queue text, priority integer, max_attempts integer, backoff text, backoff_base double precision, preserve text, labels text[]) IS 'Create or replace the defaults of a task: queue, priority, max_attempts, backoff (constant, linear, exponential, polynomial) with backoff_base seconds, preserve (always, on_discard, never), labels. Jobs enqueued without these options take them. Errors: GJ001, GJ004, GJ005, GJ006, GJ012.';
 
 --
+-- Name: goodjob_delete_job(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_delete_job(id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_state text;
+begin
+  select j.state into v_state from goodjob_jobs j where j.id = goodjob_delete_job.id for update;
+  if not found then
+    raise exception 'job % not found', coalesce(goodjob_delete_job.id::text, 'null')
+      using errcode = 'GJ010';
+  end if;
+  if v_state not in ('succeeded', 'discarded') then
+    raise exception 'cannot delete job %: it is %', goodjob_delete_job.id, v_state
+      using errcode = 'GJ011',
+            hint = 'Only succeeded or discarded jobs can be deleted; discard a waiting job first.';
+  end if;
+  delete from goodjob_executions e where e.job_id = goodjob_delete_job.id;
+  delete from goodjob_jobs j where j.id = goodjob_delete_job.id;
+  return goodjob_delete_job.id;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_delete_job(id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_delete_job(id uuid) IS 'Delete a succeeded or discarded job and its executions. Returns the id. Errors: GJ010 not found, GJ011 not finished.';
+
+--
 -- Name: goodjob_deregister_process(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 

@@ -19,6 +19,15 @@ from ._batches import (
     update_batch,
 )
 from ._core import AsyncExecutor, Conn, Executor, translate
+from ._dashboard import (
+    Search,
+    delete_job,
+    job_queues_and_tasks,
+    matching_job_ids,
+    search_jobs,
+    state_counts,
+    throughput,
+)
 from ._cron import (
     cron_last_ticks,
     cron_status,
@@ -59,6 +68,13 @@ from ._runner import (
 )
 
 __all__ = [
+    "Search",
+    "delete_job",
+    "job_queues_and_tasks",
+    "matching_job_ids",
+    "search_jobs",
+    "state_counts",
+    "throughput",
     "AsyncExecutor",
     "Conn",
     "Executor",
