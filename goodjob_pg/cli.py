@@ -35,6 +35,7 @@ from .cli_common import (
     when_options,
 )
 from .cli_cron import cron
+from .cli_dashboard import dashboard
 from .cli_jobs import JOB_COMMANDS
 from .cli_production import PRODUCTION_COMMANDS, detach, run_production_options
 from .errors import GoodjobError
@@ -338,7 +339,7 @@ def enqueue(
         click.echo(db.enqueue(conn, task, args, kwargs, **options))
 
 
-for _command in (*ADMIN_COMMANDS, *JOB_COMMANDS, *PRODUCTION_COMMANDS, cron):
+for _command in (*ADMIN_COMMANDS, *JOB_COMMANDS, *PRODUCTION_COMMANDS, cron, dashboard):
     main.add_command(_command)
 
 

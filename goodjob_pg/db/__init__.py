@@ -19,6 +19,14 @@ from ._batches import (
     update_batch,
 )
 from ._core import AsyncExecutor, Conn, Executor, translate
+from ._cron import (
+    cron_last_ticks,
+    cron_status,
+    define_cron_entry,
+    enqueue_cron_tick,
+    run_cron_entry,
+    set_cron_entry_enabled,
+)
 from ._dashboard import (
     Search,
     delete_job,
@@ -27,14 +35,6 @@ from ._dashboard import (
     search_jobs,
     state_counts,
     throughput,
-)
-from ._cron import (
-    cron_last_ticks,
-    cron_status,
-    define_cron_entry,
-    enqueue_cron_tick,
-    run_cron_entry,
-    set_cron_entry_enabled,
 )
 from ._inspect import JobFilter, executions, find_job_ids, find_jobs, pauses
 from ._operator import (
@@ -68,17 +68,11 @@ from ._runner import (
 )
 
 __all__ = [
-    "Search",
-    "delete_job",
-    "job_queues_and_tasks",
-    "matching_job_ids",
-    "search_jobs",
-    "state_counts",
-    "throughput",
     "AsyncExecutor",
     "Conn",
     "Executor",
     "JobFilter",
+    "Search",
     "aenqueue",
     "aenqueue_many",
     "batch_job_ids",
@@ -88,6 +82,7 @@ __all__ = [
     "cron_status",
     "define_cron_entry",
     "define_task",
+    "delete_job",
     "deregister_process",
     "discard_job",
     "enqueue",
@@ -102,8 +97,10 @@ __all__ = [
     "get_job",
     "get_trace_context",
     "heartbeat",
+    "job_queues_and_tasks",
     "list_batches",
     "list_jobs",
+    "matching_job_ids",
     "pause",
     "pauses",
     "processes",
@@ -118,7 +115,10 @@ __all__ = [
     "resume",
     "retry_job",
     "run_cron_entry",
+    "search_jobs",
     "set_cron_entry_enabled",
+    "state_counts",
+    "throughput",
     "translate",
     "unwait",
     "upcoming_run_times",
