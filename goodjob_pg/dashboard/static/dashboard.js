@@ -29,8 +29,13 @@
     });
   }
 
-  // Buttons with data-confirm ask first.
+  // Buttons with data-confirm ask first; filter forms leave empty fields out of the URL.
   document.addEventListener("submit", function (event) {
+    if (event.target.method === "get") {
+      event.target.querySelectorAll("input, select").forEach(function (field) {
+        if (!field.value) { field.removeAttribute("name"); }
+      });
+    }
     var button = event.submitter || event.target.querySelector("button[data-confirm]");
     var message = button && button.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
