@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..registry import App
 from . import pages_admin, pages_jobs, pages_overview
-from .security import BasicAuth, Csrf
+from .security import BasicAuth, Csrf, SecurityHeaders
 from .web import HERE, render
 
 
@@ -49,7 +49,7 @@ def create_app(
     if (username is None) != (password is None):
         raise ValueError("pass both username and password for basic auth, or neither")
     key = secret if secret is not None else os.environ.get("GOODJOB_DASHBOARD_SECRET")
-    middleware = []
+    middleware = [Middleware(SecurityHeaders)]
     if username is not None and password is not None:
         middleware.append(Middleware(BasicAuth, username=username, password=password))
     web = Starlette(

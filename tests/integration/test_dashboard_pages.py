@@ -216,3 +216,14 @@ def test_mounted_under_a_prefix_with_basic_auth(gj_app: App) -> None:
         assert 'href="/admin/jobs/jobs"' in html
         assert 'href="/admin/jobs/static/dashboard.css"' in html
         assert c.get("/admin/jobs/static/dashboard.js", auth=("u", "p")).status_code == 200
+
+
+def test_pages_refuse_framing_and_posts_need_post(
+    client: TestClient, db_conn: psycopg.Connection[Any]
+) -> None:
+    job_id = enqueue(db_conn)
+    response = client.get("/")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert client.get(f"/jobs/{job_id}/discard").status_code == 405
+    assert client.get("/nowhere").status_code == 404
