@@ -62,7 +62,9 @@ def csrf(client: TestClient, page: str = "/jobs") -> str:
 
 
 def test_every_page_renders(client: TestClient, db_conn: psycopg.Connection[Any]) -> None:
-    enqueue(db_conn)
+    failed = enqueue(db_conn)
+    fail(db_conn, failed)
+    db.register_process(db_conn, "worker-host", 4242, "mail:2;*")
     batch = db_conn.execute(
         "select goodjob_create_batch(description => %s)", ("nightly",)
     ).fetchone()[0]  # type: ignore[index]
@@ -81,6 +83,9 @@ def test_every_page_renders(client: TestClient, db_conn: psycopg.Connection[Any]
         assert response.status_code == 200, (page, response.text)
         assert "goodjob-pg" in response.text
     assert 'data-poll="10"' in client.get("/?poll=10").text
+    assert "worker-host" in client.get("/processes").text
+    assert "nightly" in client.get("/batches").text
+    assert "1 discarded" in client.get("/?range=day").text
 
 
 def test_overview_counts_and_chart(client: TestClient, db_conn: psycopg.Connection[Any]) -> None:
