@@ -310,29 +310,18 @@ CREATE FUNCTION public.goodjob__enqueue_slots(key text, t public.goodjob_tasks) 
     case when t.total_limit is not null then
       t.total_limit - (select count(*) from (
           select 1 from goodjob_jobs j
-           where j.concurrency_key = key and j.state in ('scheduled', 'queued', 'running')
+           where j.concurrency_key = key and j.finished_at is null
            limit t.total_limit) x) end,
     case when t.enqueue_limit is not null then
       t.enqueue_limit - (select count(*) from (
           select 1 from goodjob_jobs j
-           where j.concurrency_key = key and j.state in ('scheduled', 'queued')
+           where j.concurrency_key = key and j.finished_at is null and j.state in ('scheduled', 'queued')
            limit t.enqueue_limit) x) end,
     case when t.enqueue_throttle_limit is not null then
       t.enqueue_throttle_limit - (select count(*) from (
           select 1 from goodjob_jobs j
            where j.concurrency_key = key and j.created_at > now() - t.enqueue_throttle_period
            limit t.enqueue_throttle_limit) x) end)::int
-$$;
-
---
--- Name: goodjob__has_limits(public.goodjob_tasks); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.goodjob__has_limits(t public.goodjob_tasks) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-  select coalesce(t.total_limit, t.enqueue_limit, t.perform_limit,
-                  t.enqueue_throttle_limit, t.perform_throttle_limit) is not null
 $$;
 
 --
@@ -475,7 +464,7 @@ CREATE FUNCTION public.goodjob__perform_slots(key text, task text, as_of timesta
     case when t.perform_limit is not null then
       t.perform_limit - (select count(*) from (
           select 1 from goodjob_jobs j
-           where j.concurrency_key = key and j.state = 'running'
+           where j.concurrency_key = key and j.finished_at is null and j.state = 'running'
            limit t.perform_limit) x) end,
     case when t.perform_throttle_limit is not null then
       t.perform_throttle_limit - (select count(*) from (
@@ -932,7 +921,8 @@ begin
     perform goodjob__check_concurrency_key(v_key);
   end if;
 
-  if goodjob__has_limits(v_def) then
+  if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.perform_limit,
+              v_def.enqueue_throttle_limit, v_def.perform_throttle_limit) is not null then
     v_key := coalesce(v_key, goodjob_enqueue.task);
     if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.enqueue_throttle_limit) is not null then
       perform pg_advisory_xact_lock(1735028840, hashtext(v_key));
@@ -1969,7 +1959,7 @@ CREATE VIEW public.goodjob_concurrency_keys AS
             count(*) FILTER (WHERE (j.state = 'queued'::text)) AS queued,
             count(*) FILTER (WHERE (j.state = 'running'::text)) AS running
            FROM public.goodjob_jobs j
-          WHERE ((j.concurrency_key IS NOT NULL) AND (j.state = ANY (ARRAY['scheduled'::text, 'queued'::text, 'running'::text])))
+          WHERE ((j.concurrency_key IS NOT NULL) AND (j.finished_at IS NULL))
           GROUP BY j.concurrency_key, j.task) k
      LEFT JOIN public.goodjob_tasks t ON ((t.name = k.task)));
 
@@ -2283,7 +2273,7 @@ CREATE INDEX goodjob_jobs_concurrency_key_started_at_idx ON public.goodjob_jobs 
 -- Name: goodjob_jobs_concurrency_key_state_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX goodjob_jobs_concurrency_key_state_idx ON public.goodjob_jobs USING btree (concurrency_key, state) WHERE ((concurrency_key IS NOT NULL) AND (state = ANY (ARRAY['scheduled'::text, 'queued'::text, 'running'::text])));
+CREATE INDEX goodjob_jobs_concurrency_key_state_idx ON public.goodjob_jobs USING btree (concurrency_key, state) WHERE ((concurrency_key IS NOT NULL) AND (finished_at IS NULL));
 
 --
 -- Name: goodjob_jobs_cron_key_cron_at_idx; Type: INDEX; Schema: public; Owner: -

@@ -61,9 +61,12 @@ create index goodjob_tasks_perform_limited_idx
 -- Counts per key. Partial on concurrency_key is not null, so jobs without a
 -- key never enter them (nothing at insert, claim or finish).
 -- Unfinished jobs by key and state: total_limit, enqueue_limit, perform_limit.
+-- "finished_at is null" is "state in ('scheduled', 'queued', 'running')"
+-- (constraint goodjob_jobs_finished_has_time), written so that the per-queue
+-- index stays the only index whose predicate names ready jobs.
 create index goodjob_jobs_concurrency_key_state_idx
   on goodjob_jobs (concurrency_key, state)
-  where concurrency_key is not null and state in ('scheduled', 'queued', 'running');
+  where concurrency_key is not null and finished_at is null;
 -- Jobs enqueued per key over time: enqueue_throttle.
 create index goodjob_jobs_concurrency_key_created_at_idx
   on goodjob_jobs (concurrency_key, created_at) where concurrency_key is not null;
@@ -148,14 +151,6 @@ comment on function goodjob_define_concurrency(text, int, int, int, int, interva
 -- Counting helpers (internal)
 -------------------------------------------------------------------------------
 
--- goodjob__has_limits: whether a task definition has any concurrency limit,
--- so that its jobs get a key (the task name when the enqueue gives none).
-create function goodjob__has_limits(t goodjob_tasks) returns boolean
-language sql immutable parallel safe as $$
-  select coalesce(t.total_limit, t.enqueue_limit, t.perform_limit,
-                  t.enqueue_throttle_limit, t.perform_throttle_limit) is not null
-$$;
-
 -- goodjob__enqueue_slots: how many more jobs the key may take now under the
 -- task's enqueue-side limits; null when it has none. Counts stop at the
 -- limit (each count reads at most `limit` index entries). The caller holds
@@ -166,12 +161,12 @@ language sql stable set search_path from current as $$
     case when t.total_limit is not null then
       t.total_limit - (select count(*) from (
           select 1 from goodjob_jobs j
-           where j.concurrency_key = key and j.state in ('scheduled', 'queued', 'running')
+           where j.concurrency_key = key and j.finished_at is null
            limit t.total_limit) x) end,
     case when t.enqueue_limit is not null then
       t.enqueue_limit - (select count(*) from (
           select 1 from goodjob_jobs j
-           where j.concurrency_key = key and j.state in ('scheduled', 'queued')
+           where j.concurrency_key = key and j.finished_at is null and j.state in ('scheduled', 'queued')
            limit t.enqueue_limit) x) end,
     case when t.enqueue_throttle_limit is not null then
       t.enqueue_throttle_limit - (select count(*) from (
@@ -191,7 +186,7 @@ language sql stable set search_path from current as $$
     case when t.perform_limit is not null then
       t.perform_limit - (select count(*) from (
           select 1 from goodjob_jobs j
-           where j.concurrency_key = key and j.state = 'running'
+           where j.concurrency_key = key and j.finished_at is null and j.state = 'running'
            limit t.perform_limit) x) end,
     case when t.perform_throttle_limit is not null then
       t.perform_throttle_limit - (select count(*) from (
@@ -279,7 +274,8 @@ begin
     perform goodjob__check_concurrency_key(v_key);
   end if;
 
-  if goodjob__has_limits(v_def) then
+  if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.perform_limit,
+              v_def.enqueue_throttle_limit, v_def.perform_throttle_limit) is not null then
     v_key := coalesce(v_key, goodjob_enqueue.task);
     if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.enqueue_throttle_limit) is not null then
       perform pg_advisory_xact_lock(1735028840, hashtext(v_key));
@@ -701,7 +697,7 @@ from (select j.concurrency_key, j.task,
              count(*) filter (where j.state = 'queued') as queued,
              count(*) filter (where j.state = 'running') as running
         from goodjob_jobs j
-       where j.concurrency_key is not null and j.state in ('scheduled', 'queued', 'running')
+       where j.concurrency_key is not null and j.finished_at is null
        group by j.concurrency_key, j.task) k
 left join goodjob_tasks t on t.name = k.task;
 comment on view goodjob_concurrency_keys is
