@@ -24,6 +24,7 @@ class JobContext:
         labels: the job's labels.
         batch_id: the job's batch, or None.
         task: the task name.
+        concurrency_key: the job's concurrency key, or None.
     """
 
     id: UUID
@@ -33,6 +34,7 @@ class JobContext:
     labels: tuple[str, ...]
     batch_id: UUID | None
     task: str
+    concurrency_key: str | None
     _shutdown: threading.Event = field(repr=False, compare=False)
 
     @property

@@ -22,6 +22,8 @@ Hierarchy::
      |         |    +-- InvalidTaskDefinitionError   GJ012
      |         |    +-- InvalidOperatorArgumentError GJ013
      |         |    +-- InvalidCronArgumentError     GJ015
+     |         |    +-- InvalidConcurrencyLimitError GJ020
+     |         |    +-- InvalidConcurrencyKeyError   GJ021
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
      |         +-- JobStateError                     GJ011 not allowed in the job's state
@@ -48,6 +50,8 @@ __all__ = [
     "DuplicateTaskError",
     "GoodjobError",
     "InvalidArgsError",
+    "InvalidConcurrencyKeyError",
+    "InvalidConcurrencyLimitError",
     "InvalidCronArgumentError",
     "InvalidInputError",
     "InvalidJobSpecError",
@@ -211,6 +215,18 @@ class CronArgumentsRequiredError(SQLError):
     sqlstate = "GJ016"
 
 
+class InvalidConcurrencyLimitError(InvalidInputError):
+    """GJ020: a concurrency limit below 1, or a throttle without its count or period."""
+
+    sqlstate = "GJ020"
+
+
+class InvalidConcurrencyKeyError(InvalidInputError):
+    """GJ021: a concurrency key that is empty or over 255 characters."""
+
+    sqlstate = "GJ021"
+
+
 SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -230,6 +246,8 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         CronEntryNotFoundError,
         InvalidCronArgumentError,
         CronArgumentsRequiredError,
+        InvalidConcurrencyLimitError,
+        InvalidConcurrencyKeyError,
     )
 }
 

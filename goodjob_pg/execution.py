@@ -107,6 +107,7 @@ def _context(job: Job, shutting_down: threading.Event) -> JobContext:
         labels=tuple(job.labels or ()),
         batch_id=job.batch_id,
         task=job.task,
+        concurrency_key=job.concurrency_key,
         _shutdown=shutting_down,
     )
 

@@ -163,11 +163,11 @@ class Enqueuer(Generic[P]):
         self._task = task
         self._opts = opts
 
-    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
-        """Enqueue a job with these options; returns its id."""
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
+        """Enqueue a job with these options; returns its id (None if a limit refused it)."""
         return self._app._enqueue(self._name, self._task, args, kwargs, self._opts)
 
-    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
+    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
         """``enqueue`` for async code: runs in a thread so the event loop is not blocked."""
         return await asyncio.to_thread(
             self._app._enqueue, self._name, self._task, args, kwargs, self._opts

@@ -15,6 +15,7 @@ from uuid import UUID
 import psycopg
 
 from . import db
+from .concurrency import Concurrency
 from .connections import LazyPool
 from .errors import DuplicateTaskError, UnknownTaskError
 from .jobs import Job
@@ -84,6 +85,7 @@ class App:
         self.execution_mode: ExecutionMode = execution_mode
         self.on_error = on_error
         self._tasks: dict[str, Task[Any, Any]] = {}
+        self._concurrency_defined: set[str] = set()
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None
         self._worker: Worker | None = None
@@ -151,6 +153,7 @@ class App:
         discard_on: ExceptionTypes = (),
         labels: Iterable[str] = (),
         preserve: str | None = None,
+        concurrency: Mapping[str, Any] | None = None,
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
@@ -167,6 +170,7 @@ class App:
         discard_on: ExceptionTypes = (),
         labels: Iterable[str] = (),
         preserve: str | None = None,
+        concurrency: Mapping[str, Any] | None = None,
     ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
         """Register a sync or ``async def`` callable as a task (bare or with options).
 
@@ -178,6 +182,11 @@ class App:
             retry_on: if given, only these exceptions are retried; others discard.
             discard_on: these exceptions discard the job at once.
             preserve: keep finished rows: ``"always"``, ``"on_discard"``, ``"never"``.
+            concurrency: limits per concurrency key, enforced in SQL:
+                ``total_limit``, ``enqueue_limit``, ``perform_limit``,
+                ``enqueue_throttle`` and ``perform_throttle`` (``(n, seconds)``),
+                and ``key`` (a str, ``key(args, kwargs) -> str``, or None for
+                no control; default the task name). See :mod:`goodjob_pg.concurrency`.
         """
 
         def register(f: Callable[P, R]) -> Task[P, R]:
@@ -191,6 +200,7 @@ class App:
                 labels=labels,
                 retry_on=retry_on,
                 discard_on=discard_on,
+                concurrency=concurrency,
             )
             task = Task(self, f, options)
             with self._lock:
@@ -209,8 +219,11 @@ class App:
 
     # --- enqueue ---------------------------------------------------------------------------
 
-    def enqueue(self, task_name: str, /, *args: Any, **kwargs: Any) -> UUID:
-        """Enqueue a job by task name; a registered task's signature is checked."""
+    def enqueue(self, task_name: str, /, *args: Any, **kwargs: Any) -> UUID | None:
+        """Enqueue a job by task name; a registered task's signature is checked.
+
+        Returns None (and logs why) when the task's concurrency limits refuse the job.
+        """
         return self._enqueue(task_name, self._tasks.get(task_name), args, kwargs, NO_OPTIONS)
 
     def options(self, task_name: str, /, **options: Any) -> Enqueuer[...]:
@@ -226,11 +239,16 @@ class App:
         args: Sequence[Any],
         kwargs: dict[str, Any],
         opts: EnqueueOptions,
-    ) -> UUID:
+    ) -> UUID | None:
         if task is not None:
             bind_arguments(task.signature, name, args, kwargs)
         check_arguments(args, kwargs)
         options = opts.resolve(task.defaults if task is not None else None)
+        limits = task.defaults.concurrency if task is not None else None
+        if limits is not None and limits.enabled:
+            if options["concurrency_key"] is None:
+                options["concurrency_key"] = limits.key_for(name, args, kwargs)
+            self._define_concurrency(name, limits)
         run_at: datetime | None = options["run_at"]
         if opts.connection is not None:
             job_id = db.enqueue(opts.connection, name, args, kwargs, **options)
@@ -239,6 +257,20 @@ class App:
             job_id = self._pool.run_idempotent(
                 lambda conn: db.enqueue(conn, name, args, kwargs, **options)
             )
+        if job_id is None:
+            logger.info(
+                "job of task %s not enqueued: concurrency key %r is at its limits (%s)",
+                name,
+                options["concurrency_key"],
+                limits.describe() if limits is not None else "",
+                extra={
+                    "action": "job_refused",
+                    "job_id": str(options["id"]),
+                    "task": name,
+                    "concurrency_key": options["concurrency_key"],
+                },
+            )
+            return None
         if self.execution_mode == "inline":
             if run_at is None or run_at <= datetime.now(UTC):
                 self.perform_inline()
@@ -272,7 +304,20 @@ class App:
         with conn.transaction():
             for task in list(self._tasks.values()):
                 db.define_task(conn, task.name, **task.defaults.definition())
+                db.define_concurrency(conn, task.name, **task.defaults.concurrency.definition())
+        with self._lock:
+            self._concurrency_defined.update(self._tasks)
         return len(self._tasks)
+
+    def _define_concurrency(self, name: str, limits: Concurrency) -> None:
+        """Write a task's limits before its first enqueue, so SQL enforces them at once."""
+        if name in self._concurrency_defined:
+            return
+        self._pool.run_idempotent(
+            lambda conn: db.define_concurrency(conn, name, **limits.definition())
+        )
+        with self._lock:
+            self._concurrency_defined.add(name)
 
     # --- running jobs ----------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
@@ -17,6 +17,7 @@ from uuid import UUID
 
 import psycopg
 
+from .concurrency import NO_CONCURRENCY, Concurrency
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer, check_labels, optional_int, optional_str
 
 if TYPE_CHECKING:
@@ -88,8 +89,8 @@ class TaskOptions:
 
     ``queue``, ``priority``, ``max_attempts``, ``backoff``, ``backoff_base``,
     ``preserve`` and ``labels`` are written to goodjob_tasks by
-    ``App.sync_task_definitions()``; ``retry_on`` and ``discard_on`` are
-    applied by the runner.
+    ``App.sync_task_definitions()``, and so are the limits of ``concurrency``;
+    ``retry_on`` and ``discard_on`` are applied by the runner.
     """
 
     name: str
@@ -102,6 +103,7 @@ class TaskOptions:
     labels: tuple[str, ...] = ()
     retry_on: tuple[type[BaseException], ...] = ()
     discard_on: tuple[type[BaseException], ...] = ()
+    concurrency: Concurrency = NO_CONCURRENCY
 
     @classmethod
     def build(
@@ -116,6 +118,7 @@ class TaskOptions:
         labels: Iterable[str] = (),
         retry_on: ExceptionTypes = (),
         discard_on: ExceptionTypes = (),
+        concurrency: Mapping[str, Any] | None = None,
     ) -> TaskOptions:
         """Check the decorator's arguments (types here, values again in SQL) and build."""
         if not isinstance(name, str) or not 1 <= len(name) <= 255:
@@ -136,6 +139,7 @@ class TaskOptions:
             labels=check_labels(labels, "labels") or (),
             retry_on=_exception_types(retry_on, "retry_on"),
             discard_on=_exception_types(discard_on, "discard_on"),
+            concurrency=NO_CONCURRENCY if concurrency is None else Concurrency.build(concurrency),
         )
 
     def definition(self) -> dict[str, Any]:
@@ -174,11 +178,14 @@ class Task(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
 
-    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
-        """Check the arguments (signature and JSON) and enqueue a job; returns its id."""
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
+        """Check the arguments (signature and JSON) and enqueue a job; returns its id.
+
+        Returns None (and logs why) when the task's concurrency limits refuse the job.
+        """
         return self.app._enqueue(self.name, self, args, kwargs, NO_OPTIONS)
 
-    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
+    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
         """``enqueue`` for async code: runs in a thread so the event loop is not blocked."""
         return await asyncio.to_thread(self.app._enqueue, self.name, self, args, kwargs, NO_OPTIONS)
 
@@ -203,7 +210,7 @@ class Task(Generic[P, R]):
             delay: seconds (or a timedelta) from now.
             labels: replace the task's default labels.
             id: the job id; enqueueing an existing id returns it unchanged.
-            concurrency_key: the job's concurrency key.
+            concurrency_key: the job's concurrency key (instead of the task's ``key``).
             connection: enqueue on this psycopg connection, inside its current
                 transaction (the job exists only if the caller commits).
         """

@@ -9,6 +9,7 @@ translated once, here, into :mod:`goodjob_pg.errors` classes.
 
 from __future__ import annotations
 
+from ._concurrency import concurrency_keys, define_concurrency
 from ._core import Conn, translate
 from ._cron import (
     cron_last_ticks,
@@ -50,8 +51,10 @@ __all__ = [
     "Conn",
     "JobFilter",
     "cleanup_preserved_jobs",
+    "concurrency_keys",
     "cron_last_ticks",
     "cron_status",
+    "define_concurrency",
     "define_cron_entry",
     "define_task",
     "deregister_process",

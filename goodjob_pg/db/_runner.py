@@ -41,13 +41,13 @@ def enqueue(
     batch_id: UUID | None = None,
     max_attempts: int | None = None,
     id: UUID | None = None,
-) -> UUID:
+) -> UUID | None:
     """Insert one job with goodjob_enqueue and return its id.
 
     ``args``/``kwargs`` must already be plain JSON (see
     :mod:`goodjob_pg.serialization`). ``None`` options take the task's
     registered defaults, then the global ones. An ``id`` that exists returns
-    that job unchanged.
+    that job unchanged. None: the task's concurrency limits refused the job.
     """
     params = (
         task,
@@ -62,13 +62,15 @@ def enqueue(
         max_attempts,
         id,
     )
-    job_id: UUID = one(conn, _ENQUEUE, params)
+    job_id: UUID | None = one(conn, _ENQUEUE, params)
     return job_id
 
 
 @translated
-def enqueue_many(conn: Conn, jobs: Sequence[dict[str, Any]]) -> list[UUID]:
+def enqueue_many(conn: Conn, jobs: Sequence[dict[str, Any]]) -> list[UUID | None]:
     """Insert many jobs in one statement (goodjob_enqueue_many); ids in input order.
+
+    None in the place of a job that its task's concurrency limits refused.
 
     Each job is an object with goodjob_enqueue's keys (``task``, ``args``,
     ``kwargs``, ``queue``, ...), values already plain JSON; datetimes and

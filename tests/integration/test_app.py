@@ -238,6 +238,7 @@ def test_closed_app_does_not_reconnect(app: App, db_conn: Conn) -> None:
     with pytest.raises(errors.AppClosedError), app.connection():
         pass
     assert db_conn.execute("select count(*) from goodjob_jobs").fetchone() == (1,)
+
     # Nothing was left open: only the test's own session stays connected (the
     # server process of a closed connection leaves a moment after it).
     def sessions() -> Any:
