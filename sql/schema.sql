@@ -453,6 +453,29 @@ end
 $$;
 
 --
+-- Name: goodjob__perform_excess(text, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__perform_excess(key text, task text, as_of timestamp with time zone) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'public'
+    AS $$
+  select greatest(0,
+    case when t.perform_limit is not null then
+      (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.finished_at is null and j.state = 'running'
+           limit t.perform_limit + 1000) x) - t.perform_limit end,
+    case when t.perform_throttle_limit is not null then
+      (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.started_at > as_of - t.perform_throttle_period
+           limit t.perform_throttle_limit + 1000) x) - t.perform_throttle_limit end)::int
+  from goodjob_tasks t
+  where t.name = task
+$$;
+
+--
 -- Name: goodjob__perform_slots(text, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1213,7 +1236,8 @@ declare
   v_paused_tasks text[];
   v_paused_labels text[];
   v_limited_tasks text[];
-  v_keys text[];
+  v_claimed goodjob_jobs[];
+  v_put_back uuid[];
 begin
   if max_jobs is null or max_jobs < 1 or max_jobs > 1000 then
     raise exception 'invalid max_jobs %: must be between 1 and 1000', coalesce(max_jobs::text, 'null')
@@ -1283,29 +1307,9 @@ begin
     return;
   end if;
 
-  -- Some task has perform limits. Look (no row locks) at what this fetch
-  -- would claim, and lock the limited keys among it, in hash order.
-  v_keys := array(
-    select distinct c.concurrency_key
-    from unnest(v_names) with ordinality as q(name, ord)
-    cross join lateral (
-      select j.priority, j.run_at, j.id, j.concurrency_key, j.task
-      from goodjob_jobs j
-      where j.state = 'queued' and j.queue = q.name
-        and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
-        and (v_paused_labels is null or not j.labels && v_paused_labels)
-        and (j.concurrency_key is null or j.task <> all(v_limited_tasks)
-             or goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0)
-      order by j.priority, j.run_at, j.id
-      limit max_jobs
-    ) c
-    where c.concurrency_key is not null and c.task = any(v_limited_tasks));
-  if cardinality(v_keys) > 0 then
-    perform pg_advisory_xact_lock(1735028841, x.h)
-    from (select distinct hashtext(k) as h from unnest(v_keys) k order by 1) x;
-  end if;
-
-  return query
+  -- Some task has perform limits. Claim as above, passing over jobs whose
+  -- key has no free slot as far as this snapshot shows, and taking at most
+  -- a key's free slots within the batch.
   with candidates as materialized (
     select c.id, c.concurrency_key, c.priority, c.run_at, c.slots
     from unnest(v_names) with ordinality as q(name, ord)
@@ -1318,8 +1322,7 @@ begin
         and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
         and (v_paused_labels is null or not j.labels && v_paused_labels)
         and (j.concurrency_key is null or j.task <> all(v_limited_tasks)
-             or (j.concurrency_key = any(v_keys)
-                 and goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0))
+             or goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0)
       order by j.priority, j.run_at, j.id
       limit max_jobs
       for update skip locked
@@ -1327,7 +1330,6 @@ begin
     order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
     limit max_jobs
   ),
-  -- Within the batch, a key gets at most its free slots, first jobs first.
   admitted as (
     select c.id
     from (select c.id, c.slots,
@@ -1344,7 +1346,43 @@ begin
      where j.id = c.id
     returning j.*
   )
-  select * from claimed c
+  select coalesce(array_agg(c), '{}') into v_claimed from claimed c;
+
+  -- Another fetch may have claimed the same keys meanwhile, unseen by this
+  -- snapshot. For each limited key claimed, in hash order, take its lock
+  -- and count again with a fresh snapshot: it sees this fetch's claims and
+  -- those of every fetch that held the key before (they committed), so the
+  -- later of two racing fetches finds the excess and puts its own newest
+  -- claims of the key back, untouched: queued, the attempt not counted,
+  -- the previous start restored.
+  if exists (select 1 from unnest(v_claimed) c
+              where c.concurrency_key is not null and c.task = any(v_limited_tasks)) then
+    perform pg_advisory_xact_lock(1735028841, x.h)
+    from (select distinct hashtext(c.concurrency_key) as h from unnest(v_claimed) c
+           where c.concurrency_key is not null and c.task = any(v_limited_tasks)
+           order by 1) x;
+    with ours as (
+      select c.id, c.concurrency_key,
+             row_number() over (partition by c.concurrency_key
+                                order by c.priority desc, c.run_at desc, c.id desc) as newest,
+             goodjob__perform_excess(c.concurrency_key, c.task, as_of) as excess
+      from unnest(v_claimed) c
+      where c.concurrency_key is not null and c.task = any(v_limited_tasks)
+    ),
+    put_back as (
+      update goodjob_jobs j
+         set state = 'queued', attempts = j.attempts - 1, locked_by = null,
+             started_at = (select max(e.started_at) from goodjob_executions e where e.job_id = j.id)
+        from ours o
+       where j.id = o.id and o.newest <= o.excess
+      returning j.id
+    )
+    select coalesce(array_agg(b.id), '{}') into v_put_back from put_back b;
+  end if;
+
+  return query
+  select * from unnest(v_claimed) c
+  where c.id <> all(coalesce(v_put_back, '{}'))
   order by case when v_mode = 'ordered' then array_position(v_names, c.queue) else 0 end,
            c.priority, c.run_at, c.id;
 end

@@ -197,6 +197,28 @@ language sql stable set search_path from current as $$
   where t.name = task
 $$;
 
+-- goodjob__perform_excess: by how many jobs the running jobs of a key (and
+-- its starts within the throttle period) exceed the task's perform limits
+-- at as_of, 0 when within them. The fetch calls it after claiming, holding
+-- the key's fetch lock. Counts stop 1,000 past the limit (a fetch claims at
+-- most 1,000 jobs).
+create function goodjob__perform_excess(key text, task text, as_of timestamptz) returns int
+language sql stable set search_path from current as $$
+  select greatest(0,
+    case when t.perform_limit is not null then
+      (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.finished_at is null and j.state = 'running'
+           limit t.perform_limit + 1000) x) - t.perform_limit end,
+    case when t.perform_throttle_limit is not null then
+      (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.started_at > as_of - t.perform_throttle_period
+           limit t.perform_throttle_limit + 1000) x) - t.perform_throttle_limit end)::int
+  from goodjob_tasks t
+  where t.name = task
+$$;
+
 -------------------------------------------------------------------------------
 -- Enqueue (replaces 0001's goodjob_enqueue and goodjob_enqueue_many)
 -------------------------------------------------------------------------------
@@ -493,13 +515,18 @@ comment on function goodjob_enqueue_many(jsonb) is
 -- and jobs behind it are claimed. Jobs without a key, or of tasks without
 -- perform limits, are tested by two comparisons and claimed as before.
 -- Race-freedom: two fetches must not both take the last slot of a key, and
--- a count can only see claims that committed. So a first statement looks
--- (without row locks) at the jobs this fetch would claim, and takes
--- pg_advisory_xact_lock(1735028841, hashtext(key)) for each limited key
--- among them, in hash order. The claim statement then counts with a fresh
--- snapshot, which sees every claim of a fetch that held the key before
--- (locks are held to commit), claims limited jobs only of keys it locked,
--- and within the batch at most as many per key as the key has free slots.
+-- a count sees only claims that committed. So the claim checks the slots
+-- as its snapshot shows them (the common case needs nothing more), and then,
+-- only when it claimed jobs of limited keys, takes
+-- pg_advisory_xact_lock(1735028841, hashtext(key)) for each such key in
+-- hash order and counts again with a fresh snapshot. That count sees this
+-- fetch's claims and those of every fetch that held the key before (locks
+-- are held to commit), so of two racing fetches the second finds the
+-- excess and puts its own newest claims of that key back as they were.
+-- Checking after the claim rather than locking before it keeps key-less
+-- jobs free: a batch without limited jobs takes no lock and runs no second
+-- statement (locking first would need a look at the queue before every
+-- claim, about 20% of a fetch).
 -- Why advisory locks on keys rather than a counter row per key: a counter
 -- must also be decremented when a job finishes or is rescued, which would
 -- put a write (and a row lock on a hot key row) into the report and rescue
@@ -507,8 +534,8 @@ comment on function goodjob_enqueue_many(jsonb) is
 -- index, so counting them is a few index entries, and a lock on the key is
 -- needed only by fetches that are about to claim it. Deadlock-free: the
 -- locks are taken in one order (hash, which also folds colliding keys into
--- one lock), and after taking them a fetch waits for nothing (SKIP LOCKED)
--- but its commit. Enqueue-side locks use another name space, so a long
+-- one lock), and after taking them a fetch waits for nothing but its
+-- commit (it only writes rows it has already locked). Enqueue-side locks use another name space, so a long
 -- transaction that enqueued a job never holds up a fetch.
 -- Plans: the statements here are planned once per session and reused
 -- (plan_cache_mode = force_generic_plan). Left to itself, PL/pgSQL re-plans
@@ -533,7 +560,8 @@ declare
   v_paused_tasks text[];
   v_paused_labels text[];
   v_limited_tasks text[];
-  v_keys text[];
+  v_claimed goodjob_jobs[];
+  v_put_back uuid[];
 begin
   if max_jobs is null or max_jobs < 1 or max_jobs > 1000 then
     raise exception 'invalid max_jobs %: must be between 1 and 1000', coalesce(max_jobs::text, 'null')
@@ -603,29 +631,9 @@ begin
     return;
   end if;
 
-  -- Some task has perform limits. Look (no row locks) at what this fetch
-  -- would claim, and lock the limited keys among it, in hash order.
-  v_keys := array(
-    select distinct c.concurrency_key
-    from unnest(v_names) with ordinality as q(name, ord)
-    cross join lateral (
-      select j.priority, j.run_at, j.id, j.concurrency_key, j.task
-      from goodjob_jobs j
-      where j.state = 'queued' and j.queue = q.name
-        and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
-        and (v_paused_labels is null or not j.labels && v_paused_labels)
-        and (j.concurrency_key is null or j.task <> all(v_limited_tasks)
-             or goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0)
-      order by j.priority, j.run_at, j.id
-      limit max_jobs
-    ) c
-    where c.concurrency_key is not null and c.task = any(v_limited_tasks));
-  if cardinality(v_keys) > 0 then
-    perform pg_advisory_xact_lock(1735028841, x.h)
-    from (select distinct hashtext(k) as h from unnest(v_keys) k order by 1) x;
-  end if;
-
-  return query
+  -- Some task has perform limits. Claim as above, passing over jobs whose
+  -- key has no free slot as far as this snapshot shows, and taking at most
+  -- a key's free slots within the batch.
   with candidates as materialized (
     select c.id, c.concurrency_key, c.priority, c.run_at, c.slots
     from unnest(v_names) with ordinality as q(name, ord)
@@ -638,8 +646,7 @@ begin
         and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
         and (v_paused_labels is null or not j.labels && v_paused_labels)
         and (j.concurrency_key is null or j.task <> all(v_limited_tasks)
-             or (j.concurrency_key = any(v_keys)
-                 and goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0))
+             or goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0)
       order by j.priority, j.run_at, j.id
       limit max_jobs
       for update skip locked
@@ -647,7 +654,6 @@ begin
     order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
     limit max_jobs
   ),
-  -- Within the batch, a key gets at most its free slots, first jobs first.
   admitted as (
     select c.id
     from (select c.id, c.slots,
@@ -664,7 +670,43 @@ begin
      where j.id = c.id
     returning j.*
   )
-  select * from claimed c
+  select coalesce(array_agg(c), '{}') into v_claimed from claimed c;
+
+  -- Another fetch may have claimed the same keys meanwhile, unseen by this
+  -- snapshot. For each limited key claimed, in hash order, take its lock
+  -- and count again with a fresh snapshot: it sees this fetch's claims and
+  -- those of every fetch that held the key before (they committed), so the
+  -- later of two racing fetches finds the excess and puts its own newest
+  -- claims of the key back, untouched: queued, the attempt not counted,
+  -- the previous start restored.
+  if exists (select 1 from unnest(v_claimed) c
+              where c.concurrency_key is not null and c.task = any(v_limited_tasks)) then
+    perform pg_advisory_xact_lock(1735028841, x.h)
+    from (select distinct hashtext(c.concurrency_key) as h from unnest(v_claimed) c
+           where c.concurrency_key is not null and c.task = any(v_limited_tasks)
+           order by 1) x;
+    with ours as (
+      select c.id, c.concurrency_key,
+             row_number() over (partition by c.concurrency_key
+                                order by c.priority desc, c.run_at desc, c.id desc) as newest,
+             goodjob__perform_excess(c.concurrency_key, c.task, as_of) as excess
+      from unnest(v_claimed) c
+      where c.concurrency_key is not null and c.task = any(v_limited_tasks)
+    ),
+    put_back as (
+      update goodjob_jobs j
+         set state = 'queued', attempts = j.attempts - 1, locked_by = null,
+             started_at = (select max(e.started_at) from goodjob_executions e where e.job_id = j.id)
+        from ours o
+       where j.id = o.id and o.newest <= o.excess
+      returning j.id
+    )
+    select coalesce(array_agg(b.id), '{}') into v_put_back from put_back b;
+  end if;
+
+  return query
+  select * from unnest(v_claimed) c
+  where c.id <> all(coalesce(v_put_back, '{}'))
   order by case when v_mode = 'ordered' then array_position(v_names, c.queue) else 0 end,
            c.priority, c.run_at, c.id;
 end

@@ -246,3 +246,48 @@ def test_status_keys_lists_active_keys(cli: Callable[..., Result], db_conn: Conn
     assert "5/" in row
     as_json = cli("status", "--keys", "--json")
     assert '"concurrency_key": "acct-1"' in as_json.output
+
+
+def test_racing_fetches_do_not_both_take_the_last_slot(
+    db_conn: Conn, db_connect: Callable[..., Conn]
+) -> None:
+    db_conn.execute("select goodjob_define_concurrency(task => 'serial', perform_limit => 1)")
+    first = db.enqueue(db_conn, "serial", concurrency_key="k", run_at=None)
+    second = db.enqueue(db_conn, "serial", concurrency_key="k")
+    db_conn.execute(
+        "update goodjob_jobs set run_at = run_at - interval '1 second' where id = %s", (first,)
+    )
+    a, b = db_connect(autocommit=False), db_connect(autocommit=False)
+    pa = db.register_process(a, hostname="a", pid=1, queues="*")
+    pb = db.register_process(b, hostname="b", pid=2, queues="*")
+    a.commit()
+    b.commit()
+    # a claims (and row-locks) only the first job, and holds key k's lock until it commits.
+    assert [j.id for j in db.fetch_and_lock(a, pa, "*", 1)] == [first]
+    got: list[list[UUID]] = []
+    # b cannot see a's uncommitted claim, so it claims the second job, then waits for the key.
+    racer = threading.Thread(
+        target=lambda: got.append([j.id for j in db.fetch_and_lock(b, pb, "*", 10)])
+    )
+    racer.start()
+
+    def b_waits_for_the_key() -> bool:
+        row = db_conn.execute(
+            "select count(*) from pg_locks where locktype = 'advisory' and classid = 1735028841"
+            " and not granted"
+        ).fetchone()
+        return bool(row and row[0] == 1)
+
+    wait_for(b_waits_for_the_key, timeout=30)
+    a.commit()
+    racer.join(30)
+    b.commit()
+    assert got == [[]], "the second fetch saw the first one's claim and put its own back"
+    row = db_conn.execute(
+        "select state, attempts, started_at, locked_by from goodjob_jobs where id = %s", (second,)
+    ).fetchone()
+    assert row == ("queued", 0, None, None), "the job put back is as it was"
+    running = db_conn.execute(
+        "select count(*) from goodjob_jobs where concurrency_key = 'k' and state = 'running'"
+    ).fetchone()
+    assert running == (1,)
