@@ -4,7 +4,7 @@
 -- never claims more of a key than its free slots; jobs without keys are
 -- claimed around blocked ones; the key locks the claim takes.
 begin;
-select plan(20);
+select plan(21);
 \ir helpers/goodjob_test.psql
 
 select goodjob_test.process() as pid \gset
@@ -55,6 +55,16 @@ select is((goodjob_test.job(:'s4')).state, 'queued', 'the later job of a still w
 select goodjob_succeed_job(:'s2', :'pid', 1);
 select is(array(select id from goodjob_fetch_and_lock(:'pid', 'q', 10)), array[:'s4'::uuid],
           'and it is claimed when that one finishes');
+
+-- A batch cut short by a key's cap is filled from the jobs behind -----------------------
+
+select goodjob_define_task(name => 'app.head', queue => 'headq');
+select goodjob_define_concurrency(task => 'app.head', perform_limit => 1);
+select goodjob_enqueue('app.head', concurrency_key => 'h', run_at => now() - interval '3 s') as h1 \gset
+select goodjob_enqueue('app.head', concurrency_key => 'h', run_at => now() - interval '2 s') as h2 \gset
+select goodjob_enqueue('app.free', queue => 'headq', run_at => now() - interval '1 s') as hf \gset
+select is(array(select id from goodjob_fetch_and_lock(:'pid', 'headq', 2)), array[:'h1', :'hf']::uuid[],
+          'a fetch of 2 whose first two jobs share a full key claims the next job too, not just one');
 
 -- perform_limit 2 within one batch -------------------------------------------------------
 

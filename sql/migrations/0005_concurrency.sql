@@ -561,6 +561,9 @@ declare
   v_paused_labels text[];
   v_limited_tasks text[];
   v_claimed goodjob_jobs[];
+  v_batch goodjob_jobs[];
+  v_seen bigint;
+  v_want int;
   v_put_back uuid[];
 begin
   if max_jobs is null or max_jobs < 1 or max_jobs > 1000 then
@@ -633,44 +636,55 @@ begin
 
   -- Some task has perform limits. Claim as above, passing over jobs whose
   -- key has no free slot as far as this snapshot shows, and taking at most
-  -- a key's free slots within the batch.
-  with candidates as materialized (
-    select c.id, c.concurrency_key, c.priority, c.run_at, c.slots
-    from unnest(v_names) with ordinality as q(name, ord)
-    cross join lateral (
-      select j.id, j.priority, j.run_at, j.concurrency_key,
-             case when j.concurrency_key is not null and j.task = any(v_limited_tasks)
-                  then goodjob__perform_slots(j.concurrency_key, j.task, as_of) end as slots
-      from goodjob_jobs j
-      where j.state = 'queued' and j.queue = q.name
-        and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
-        and (v_paused_labels is null or not j.labels && v_paused_labels)
-        and (j.concurrency_key is null or j.task <> all(v_limited_tasks)
-             or goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0)
-      order by j.priority, j.run_at, j.id
-      limit max_jobs
-      for update skip locked
-    ) c
-    order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
-    limit max_jobs
-  ),
-  admitted as (
-    select c.id
-    from (select c.id, c.slots,
-                 row_number() over (partition by c.concurrency_key
-                                    order by c.priority, c.run_at, c.id) as rn
-            from candidates c) c
-    where c.slots is null or c.rn <= c.slots
-  ),
-  claimed as (
-    update goodjob_jobs j
-       set state = 'running', attempts = j.attempts + 1, started_at = as_of,
-           locked_by = goodjob_fetch_and_lock.process_id
-      from admitted c
-     where j.id = c.id
-    returning j.*
-  )
-  select coalesce(array_agg(c), '{}') into v_claimed from claimed c;
+  -- a key's free slots within the batch. When that cap left the batch short,
+  -- claim again for the rest: the next statement sees this one's claims, so
+  -- the keys just filled are passed over (rows capped out stay locked by
+  -- this transaction until it ends, so no other fetch takes them meanwhile).
+  v_claimed := '{}';
+  v_want := max_jobs;
+  for v_round in 1..10 loop
+    with candidates as materialized (
+      select c.id, c.concurrency_key, c.priority, c.run_at, c.slots
+      from unnest(v_names) with ordinality as q(name, ord)
+      cross join lateral (
+        select j.id, j.priority, j.run_at, j.concurrency_key,
+               case when j.concurrency_key is not null and j.task = any(v_limited_tasks)
+                    then goodjob__perform_slots(j.concurrency_key, j.task, as_of) end as slots
+        from goodjob_jobs j
+        where j.state = 'queued' and j.queue = q.name
+          and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
+          and (v_paused_labels is null or not j.labels && v_paused_labels)
+          and (j.concurrency_key is null or j.task <> all(v_limited_tasks)
+               or goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0)
+        order by j.priority, j.run_at, j.id
+        limit v_want
+        for update skip locked
+      ) c
+      order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
+      limit v_want
+    ),
+    admitted as (
+      select c.id
+      from (select c.id, c.slots,
+                   row_number() over (partition by c.concurrency_key
+                                      order by c.priority, c.run_at, c.id) as rn
+              from candidates c) c
+      where c.slots is null or c.rn <= c.slots
+    ),
+    claimed as (
+      update goodjob_jobs j
+         set state = 'running', attempts = j.attempts + 1, started_at = as_of,
+             locked_by = goodjob_fetch_and_lock.process_id
+        from admitted c
+       where j.id = c.id
+      returning j.*
+    )
+    select coalesce((select array_agg(c) from claimed c), '{}'), (select count(*) from candidates)
+      into v_batch, v_seen;
+    v_claimed := v_claimed || v_batch;
+    exit when v_seen = cardinality(v_batch) or cardinality(v_claimed) >= max_jobs;
+    v_want := max_jobs - cardinality(v_claimed);
+  end loop;
 
   -- Another fetch may have claimed the same keys meanwhile, unseen by this
   -- snapshot. For each limited key claimed, in hash order, take its lock
