@@ -19,6 +19,7 @@ from uuid import UUID
 import psycopg
 
 from . import db
+from .concurrency import apply_concurrency
 from .options import EnqueueOptions
 from .serialization import bind_arguments, prepare_arguments
 from .transactions import run_on
@@ -68,8 +69,10 @@ def prepare_job(
     """Check a job's arguments (signature, JSON) and resolve its options over the task's."""
     if task is not None:
         bind_arguments(task.signature, name, args, kwargs)
-    args, kwargs = prepare_arguments(args, kwargs)
     options = opts.resolve(task.defaults if task is not None else None)
+    if task is not None:
+        apply_concurrency(task.app, task, options, args, kwargs)
+    args, kwargs = prepare_arguments(args, kwargs)
     return PreparedJob(options["id"], name, args, kwargs, options)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -17,6 +18,7 @@ from .cli_common import (
     connect,
     database_option,
     echo_json,
+    format_cell,
     format_table,
     json_option,
     log_level_option,
@@ -53,13 +55,60 @@ def _url(database_url: str | None) -> str:
     return database_url if database_url is not None else ""
 
 
+_KEY_COLUMNS = (
+    "concurrency_key",
+    "task",
+    "scheduled",
+    "queued",
+    "running",
+    "total_limit",
+    "enqueue_limit",
+    "perform_limit",
+    "enqueue_throttle",
+    "enqueued_in_period",
+    "perform_throttle",
+    "started_in_period",
+)
+
+
+def _key_rows(conn: db.Conn) -> list[dict[str, Any]]:
+    """Active concurrency keys, each throttle shown as ``n/period``."""
+    rows = db.concurrency_keys(conn)
+    for row in rows:
+        for side in ("enqueue", "perform"):
+            limit = row.pop(f"{side}_throttle_limit")
+            period = row.pop(f"{side}_throttle_period")
+            row[f"{side}_throttle"] = None if limit is None else f"{limit}/{format_cell(period)}"
+    return rows
+
+
+def _echo_keys(conn: db.Conn, json: bool) -> None:
+    rows = _key_rows(conn)
+    if json:
+        echo_json({"keys": rows})
+    elif not rows:
+        click.echo("no active concurrency keys")
+    else:
+        click.echo(format_table(_KEY_COLUMNS, [[row[c] for c in _KEY_COLUMNS] for row in rows]))
+
+
 @click.command()
+@click.option(
+    "--keys",
+    is_flag=True,
+    envvar="GOODJOB_STATUS_KEYS",
+    show_envvar=True,
+    help="Show the active concurrency keys with their limits and counts instead.",
+)
 @json_option
 @database_option
 @log_level_option("warning")
-def status(json: bool, database_url: str | None) -> None:
+def status(keys: bool, json: bool, database_url: str | None) -> None:
     """Per-queue counts, the age of the oldest ready job, and what is paused."""
     with connect(_url(database_url)) as conn:
+        if keys:
+            _echo_keys(conn, json)
+            return
         stats = sorted(db.queue_stats(conn), key=lambda r: str(r["queue"]))
         paused = db.pauses(conn)
         batches = db.list_batches(conn, limit=10)

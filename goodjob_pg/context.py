@@ -31,6 +31,7 @@ class JobContext:
         interrupted: True when the previous attempt was interrupted (its
             worker died or shut down while it ran) and crash rescue made the
             job ready again.
+        concurrency_key: the job's concurrency key, or None.
     """
 
     id: UUID
@@ -41,6 +42,7 @@ class JobContext:
     batch_id: UUID | None
     task: str
     interrupted: bool
+    concurrency_key: str | None
     _shutdown: threading.Event = field(repr=False, compare=False)
     _app: Any = field(default=None, repr=False, compare=False)
 

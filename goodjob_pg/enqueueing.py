@@ -16,6 +16,7 @@ from uuid import UUID
 
 from . import db
 from .bulk import PreparedJob, prepare_job
+from .concurrency import apply_concurrency, log_refusal
 from .connections import LazyPool
 from .options import EnqueueOptions, JobSpec
 from .serialization import bind_arguments, prepare_arguments
@@ -121,11 +122,19 @@ class EnqueueMixin:
         kwargs: dict[str, Any],
         opts: EnqueueOptions,
     ) -> tuple[Sequence[Any], dict[str, Any], dict[str, Any]]:
-        """Check and encode the arguments; resolve the options (everything before the SQL)."""
+        """Check and encode the arguments; resolve the options (everything before the SQL).
+
+        A task with concurrency limits gets its key (from the arguments as
+        given, before encoding) and has its limits written before its first
+        enqueue, so SQL enforces them at once.
+        """
         if task is not None:
             bind_arguments(task.signature, name, args, kwargs)
+        options = opts.resolve(task.defaults if task is not None else None)
+        if task is not None:
+            apply_concurrency(self, task, options, args, kwargs)
         args, kwargs = prepare_arguments(args, kwargs)
-        return args, kwargs, opts.resolve(task.defaults if task is not None else None)
+        return args, kwargs, options
 
     def _enqueue(
         self,
@@ -134,7 +143,7 @@ class EnqueueMixin:
         args: Sequence[Any],
         kwargs: dict[str, Any],
         opts: EnqueueOptions,
-    ) -> UUID:
+    ) -> UUID | None:
         if opts.connection is None:
             from .bulk import current_buffer
 
@@ -150,6 +159,9 @@ class EnqueueMixin:
         else:
             with self.around_enqueue(name, options):
                 job_id = self._write(target, name, args, kwargs, options)
+        if job_id is None:
+            log_refusal(task, name, options)
+            return None
         self._after_enqueue(name, options["run_at"])
         return job_id
 
@@ -160,7 +172,7 @@ class EnqueueMixin:
         args: Sequence[Any],
         kwargs: dict[str, Any],
         options: dict[str, Any],
-    ) -> UUID:
+    ) -> UUID | None:
         if target is not None:
             return enqueue_on(target, name, args, kwargs, options)
         # The id is fixed (options["id"]), so a retry cannot duplicate the job.
@@ -175,7 +187,7 @@ class EnqueueMixin:
         args: Sequence[Any],
         kwargs: dict[str, Any],
         opts: EnqueueOptions,
-    ) -> UUID:
+    ) -> UUID | None:
         target = opts.connection
         if target is None or not is_async_connection(target):
             # Sync connections and the App's pool: in a thread, so the loop is not blocked.
@@ -186,6 +198,9 @@ class EnqueueMixin:
         else:
             with self.around_enqueue(name, options):
                 job_id = await aenqueue_on(target, name, args, kwargs, options)
+        if job_id is None:
+            log_refusal(task, name, options)
+            return None
         if self.execution_mode != "external":
             await asyncio.to_thread(self._after_enqueue, name, options["run_at"])
         return job_id

@@ -22,6 +22,8 @@ Hierarchy::
      |         |    +-- InvalidTaskDefinitionError   GJ012
      |         |    +-- InvalidOperatorArgumentError GJ013
      |         |    +-- InvalidCronArgumentError     GJ015
+     |         |    +-- InvalidConcurrencyLimitError GJ020
+     |         |    +-- InvalidConcurrencyKeyError   GJ021
      |         |    +-- InvalidBatchArgumentError    GJ031
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
@@ -56,6 +58,8 @@ __all__ = [
     "InterruptError",
     "InvalidArgsError",
     "InvalidBatchArgumentError",
+    "InvalidConcurrencyKeyError",
+    "InvalidConcurrencyLimitError",
     "InvalidCronArgumentError",
     "InvalidInputError",
     "InvalidJobSpecError",
@@ -220,6 +224,18 @@ class CronArgumentsRequiredError(SQLError):
     sqlstate = "GJ016"
 
 
+class InvalidConcurrencyLimitError(InvalidInputError):
+    """GJ020: a concurrency limit below 1, or a throttle without its count or period."""
+
+    sqlstate = "GJ020"
+
+
+class InvalidConcurrencyKeyError(InvalidInputError):
+    """GJ021: a concurrency key that is empty or over 255 characters."""
+
+    sqlstate = "GJ021"
+
+
 class BatchNotFoundError(SQLError, LookupError):
     """GJ030: no batch with this id (also a job enqueued with an unknown batch_id)."""
 
@@ -253,6 +269,8 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         CronArgumentsRequiredError,
         BatchNotFoundError,
         InvalidBatchArgumentError,
+        InvalidConcurrencyLimitError,
+        InvalidConcurrencyKeyError,
     )
 }
 

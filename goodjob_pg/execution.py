@@ -128,6 +128,7 @@ def _context(app: App, job: Job, shutting_down: threading.Event) -> JobContext:
         batch_id=job.batch_id,
         task=job.task,
         interrupted=was_interrupted(job),
+        concurrency_key=job.concurrency_key,
         _shutdown=shutting_down,
         _app=app,
     )

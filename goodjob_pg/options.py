@@ -177,11 +177,11 @@ class Enqueuer(Generic[P]):
         self._task = task
         self._opts = opts
 
-    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
-        """Enqueue a job with these options; returns its id."""
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
+        """Enqueue a job with these options; returns its id (None if a limit refused it)."""
         return self._app._enqueue(self._name, self._task, args, kwargs, self._opts)
 
-    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
+    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
         """``enqueue`` for async code: natively on an async ``connection=``, else in a thread."""
         return await self._app._aenqueue(self._name, self._task, args, kwargs, self._opts)
 

@@ -204,6 +204,10 @@ class Pool:
         mine = [item for item in items if item[1].locked_by == process_id]
         if len(mine) < len(items):  # claimed under an earlier lease: reported on their own
             self._report([item for item in items if item[1].locked_by != process_id])
+        if any(item[1].concurrency_key is not None for item in mine):
+            # A finished job with a concurrency key may free a slot that queued
+            # jobs of its key wait for (perform_limit): fetch with the report.
+            self._fetch_due = True
         if process_id is not None and self._should_fetch():
             fetched = self._fetch(process_id, mine)
             if fetched is not None:

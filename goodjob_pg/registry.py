@@ -16,6 +16,7 @@ import psycopg
 
 from . import db
 from .bulk import Bulk
+from .concurrency import Concurrency
 from .connections import LazyPool
 from .enqueueing import EnqueueMixin
 from .errors import DuplicateTaskError, UnknownTaskError
@@ -105,6 +106,7 @@ class App(EnqueueMixin):
         self.around_enqueue = around_enqueue
         self._tasks: dict[str, Task[Any, Any]] = {}
         self.hooks = Hooks()
+        self._concurrency_defined: set[str] = set()
         self._lock = threading.RLock()
         self._inline: InlineRunner | None = None
         self._worker: Worker | None = None
@@ -174,6 +176,7 @@ class App(EnqueueMixin):
         preserve: str | None = None,
         timeout: float | None = None,
         interrupts: str | None = None,
+        concurrency: Mapping[str, Any] | None = None,
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(
@@ -192,6 +195,7 @@ class App(EnqueueMixin):
         preserve: str | None = None,
         timeout: float | None = None,
         interrupts: str | None = None,
+        concurrency: Mapping[str, Any] | None = None,
     ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
         """Register a sync or ``async def`` callable as a task (bare or with options).
 
@@ -206,6 +210,11 @@ class App(EnqueueMixin):
             timeout: seconds an attempt may run in a worker (see :mod:`goodjob_pg.running`).
             interrupts: ``"raise"``: an attempt after an interrupted one raises
                 :class:`~goodjob_pg.errors.InterruptError` before the task runs.
+            concurrency: limits per concurrency key, enforced in SQL:
+                ``total_limit``, ``enqueue_limit``, ``perform_limit``,
+                ``enqueue_throttle`` and ``perform_throttle`` (``(n, seconds)``),
+                and ``key`` (a str, ``key(args, kwargs) -> str``, or None for
+                no control; default the task name). See :mod:`goodjob_pg.concurrency`.
         """
 
         def register(f: Callable[P, R]) -> Task[P, R]:
@@ -221,6 +230,7 @@ class App(EnqueueMixin):
                 discard_on=discard_on,
                 timeout=timeout,
                 interrupts=interrupts,
+                concurrency=concurrency,
             )
             task = Task(self, f, options)
             with self._lock:
@@ -256,8 +266,11 @@ class App(EnqueueMixin):
 
     # --- enqueue ---------------------------------------------------------------------------
 
-    def enqueue(self, task_name: str, /, *args: Any, **kwargs: Any) -> UUID:
-        """Enqueue a job by task name; a registered task's signature is checked."""
+    def enqueue(self, task_name: str, /, *args: Any, **kwargs: Any) -> UUID | None:
+        """Enqueue a job by task name; a registered task's signature is checked.
+
+        Returns None (and logs why) when the task's concurrency limits refuse the job.
+        """
         return self._enqueue(task_name, self._tasks.get(task_name), args, kwargs, NO_OPTIONS)
 
     def options(self, task_name: str, /, **options: Any) -> Enqueuer[...]:
@@ -324,7 +337,20 @@ class App(EnqueueMixin):
         with conn.transaction():
             for task in list(self._tasks.values()):
                 db.define_task(conn, task.name, **task.defaults.definition())
+                db.define_concurrency(conn, task.name, **task.defaults.concurrency.definition())
+        with self._lock:
+            self._concurrency_defined.update(self._tasks)
         return len(self._tasks)
+
+    def _define_concurrency(self, name: str, limits: Concurrency) -> None:
+        """Write a task's limits before its first enqueue, so SQL enforces them at once."""
+        if name in self._concurrency_defined:
+            return
+        self._pool.run_idempotent(
+            lambda conn: db.define_concurrency(conn, name, **limits.definition())
+        )
+        with self._lock:
+            self._concurrency_defined.add(name)
 
     # --- running jobs ----------------------------------------------------------------------
 

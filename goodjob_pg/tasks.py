@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from uuid import UUID
 
 from .bulk import PreparedJob, prepare_job
+from .concurrency import NO_CONCURRENCY, Concurrency
 from .decoding import ArgumentPlan, plan_for
 from .options import (
     NO_OPTIONS,
@@ -95,8 +96,8 @@ class TaskOptions:
 
     ``queue``, ``priority``, ``max_attempts``, ``backoff``, ``backoff_base``,
     ``preserve`` and ``labels`` are written to goodjob_tasks by
-    ``App.sync_task_definitions()``; ``retry_on`` and ``discard_on`` are
-    applied by the runner.
+    ``App.sync_task_definitions()``, and so are the limits of ``concurrency``;
+    ``retry_on`` and ``discard_on`` are applied by the runner.
     """
 
     name: str
@@ -111,6 +112,7 @@ class TaskOptions:
     discard_on: tuple[type[BaseException], ...] = ()
     timeout: float | None = None  # seconds an attempt may run (goodjob_pg.running)
     interrupts: str | None = None  # "raise": InterruptError before an interrupted job reruns
+    concurrency: Concurrency = NO_CONCURRENCY
 
     @classmethod
     def build(
@@ -127,6 +129,7 @@ class TaskOptions:
         discard_on: ExceptionTypes = (),
         timeout: float | None = None,
         interrupts: str | None = None,
+        concurrency: Mapping[str, Any] | None = None,
     ) -> TaskOptions:
         """Check the decorator's arguments (types here, values again in SQL) and build."""
         if not isinstance(name, str) or not 1 <= len(name) <= 255:
@@ -157,6 +160,7 @@ class TaskOptions:
             discard_on=_exception_types(discard_on, "discard_on"),
             timeout=float(timeout) if timeout is not None else None,
             interrupts=interrupts if interrupts == "raise" else None,
+            concurrency=NO_CONCURRENCY if concurrency is None else Concurrency.build(concurrency),
         )
 
     def definition(self) -> dict[str, Any]:
@@ -203,11 +207,14 @@ class Task(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
 
-    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
-        """Check the arguments (signature and JSON) and enqueue a job; returns its id."""
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
+        """Check the arguments (signature and JSON) and enqueue a job; returns its id.
+
+        Returns None (and logs why) when the task's concurrency limits refuse the job.
+        """
         return self.app._enqueue(self.name, self, args, kwargs, NO_OPTIONS)
 
-    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID:
+    async def aenqueue(self, *args: P.args, **kwargs: P.kwargs) -> UUID | None:
         """``enqueue`` for async code (on the App's pool, in a thread: the loop is not blocked)."""
         return await self.app._aenqueue(self.name, self, args, kwargs, NO_OPTIONS)
 
@@ -240,7 +247,7 @@ class Task(Generic[P, R]):
             delay: seconds (or a timedelta) from now.
             labels: replace the task's default labels.
             id: the job id; enqueueing an existing id returns it unchanged.
-            concurrency_key: the job's concurrency key.
+            concurrency_key: the job's concurrency key (instead of the task's ``key``).
             connection: enqueue on this connection, inside its current
                 transaction (the job exists only if the caller commits): a
                 psycopg connection or cursor (async ones with ``aenqueue``), a

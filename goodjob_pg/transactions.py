@@ -78,7 +78,7 @@ async def arun_on(target: object, fn: Callable[[db.AsyncExecutor], Awaitable[T]]
 
 def enqueue_on(
     target: object, task: str, args: Sequence[Any], kwargs: dict[str, Any], options: Any
-) -> UUID:
+) -> UUID | None:
     """Enqueue one job through ``target`` (see the module docstring); returns its id.
 
     ``options`` are :func:`goodjob_pg.db.enqueue`'s keyword options.
@@ -88,7 +88,7 @@ def enqueue_on(
 
 async def aenqueue_on(
     target: object, task: str, args: Sequence[Any], kwargs: dict[str, Any], options: Any
-) -> UUID:
+) -> UUID | None:
     """:func:`enqueue_on` for an async ``target``."""
     return await arun_on(target, lambda conn: db.aenqueue(conn, task, args, kwargs, **options))
 

@@ -1,7 +1,7 @@
 -- goodjob_set_trace_context: stores a job's W3C trace context once, in the
 -- same statement as its enqueue; refuses what is not an object or no job.
 begin;
-select plan(9);
+select plan(10);
 \ir helpers/goodjob_test.psql
 
 select has_column('goodjob_jobs', 'trace_context', 'goodjob_jobs has a trace_context column');
@@ -25,6 +25,8 @@ select is((select trace_context from goodjob_jobs where id = goodjob_enqueue(tas
 
 select throws_ok(format($$select goodjob_set_trace_context(%L, '[1]')$$, :'j'), 'GJ006',
                  'invalid trace_context [1]: expected a JSON object', 'an array is refused (GJ006)');
+select is(goodjob_set_trace_context(null, '{"traceparent": "00-x"}'), null::uuid,
+          'a null id (an enqueue a concurrency limit refused) returns null');
 select throws_ok($$select goodjob_set_trace_context('00000000-0000-0000-0000-000000000404', '{}')$$, 'GJ010',
                  'job 00000000-0000-0000-0000-000000000404 not found', 'an unknown job is refused (GJ010)');
 

@@ -66,6 +66,23 @@ end
 $$;
 
 --
+-- Name: goodjob__check_concurrency_key(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__check_concurrency_key(key text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public'
+    AS $$
+begin
+  if length(key) = 0 or length(key) > 255 then
+    raise exception 'invalid concurrency_key %: must be 1 to 255 characters', quote_literal(key)
+      using errcode = 'GJ021', hint = 'Pass null for no key.';
+  end if;
+  return key;
+end
+$$;
+
+--
 -- Name: goodjob__check_labels(text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -350,6 +367,62 @@ end
 $$;
 
 --
+-- Name: goodjob_tasks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goodjob_tasks (
+    name text NOT NULL,
+    queue text,
+    priority integer,
+    max_attempts integer,
+    backoff text,
+    backoff_base double precision,
+    preserve text,
+    labels text[],
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    total_limit integer,
+    enqueue_limit integer,
+    perform_limit integer,
+    enqueue_throttle_limit integer,
+    enqueue_throttle_period interval,
+    perform_throttle_limit integer,
+    perform_throttle_period interval,
+    CONSTRAINT goodjob_tasks_backoff_base_not_negative CHECK ((backoff_base >= (0)::double precision)),
+    CONSTRAINT goodjob_tasks_backoff_known CHECK ((backoff = ANY (ARRAY['constant'::text, 'linear'::text, 'exponential'::text, 'polynomial'::text]))),
+    CONSTRAINT goodjob_tasks_concurrency_limits_positive CHECK (((total_limit >= 1) AND (enqueue_limit >= 1) AND (perform_limit >= 1) AND (enqueue_throttle_limit >= 1) AND (perform_throttle_limit >= 1))),
+    CONSTRAINT goodjob_tasks_enqueue_throttle_complete CHECK ((((enqueue_throttle_limit IS NULL) = (enqueue_throttle_period IS NULL)) AND (enqueue_throttle_period > '00:00:00'::interval))),
+    CONSTRAINT goodjob_tasks_max_attempts_positive CHECK ((max_attempts >= 1)),
+    CONSTRAINT goodjob_tasks_perform_throttle_complete CHECK ((((perform_throttle_limit IS NULL) = (perform_throttle_period IS NULL)) AND (perform_throttle_period > '00:00:00'::interval))),
+    CONSTRAINT goodjob_tasks_preserve_known CHECK ((preserve = ANY (ARRAY['always'::text, 'on_discard'::text, 'never'::text])))
+);
+
+--
+-- Name: goodjob__enqueue_slots(text, public.goodjob_tasks); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__enqueue_slots(key text, t public.goodjob_tasks) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'public'
+    AS $$
+  select least(
+    case when t.total_limit is not null then
+      t.total_limit - (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.finished_at is null
+           limit t.total_limit) x) end,
+    case when t.enqueue_limit is not null then
+      t.enqueue_limit - (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.finished_at is null and j.state in ('scheduled', 'queued')
+           limit t.enqueue_limit) x) end,
+    case when t.enqueue_throttle_limit is not null then
+      t.enqueue_throttle_limit - (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.created_at > now() - t.enqueue_throttle_period
+           limit t.enqueue_throttle_limit) x) end)::int
+$$;
+
+--
 -- Name: goodjob__fire_batch_callbacks(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -546,6 +619,52 @@ end
 $$;
 
 --
+-- Name: goodjob__perform_excess(text, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__perform_excess(key text, task text, as_of timestamp with time zone) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'public'
+    AS $$
+  select greatest(0,
+    case when t.perform_limit is not null then
+      (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.finished_at is null and j.state = 'running'
+           limit t.perform_limit + 1000) x) - t.perform_limit end,
+    case when t.perform_throttle_limit is not null then
+      (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.started_at > as_of - t.perform_throttle_period
+           limit t.perform_throttle_limit + 1000) x) - t.perform_throttle_limit end)::int
+  from goodjob_tasks t
+  where t.name = task
+$$;
+
+--
+-- Name: goodjob__perform_slots(text, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__perform_slots(key text, task text, as_of timestamp with time zone) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'public'
+    AS $$
+  select least(
+    case when t.perform_limit is not null then
+      t.perform_limit - (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.finished_at is null and j.state = 'running'
+           limit t.perform_limit) x) end,
+    case when t.perform_throttle_limit is not null then
+      t.perform_throttle_limit - (select count(*) from (
+          select 1 from goodjob_jobs j
+           where j.concurrency_key = key and j.started_at > as_of - t.perform_throttle_period
+           limit t.perform_throttle_limit) x) end)::int
+  from goodjob_tasks t
+  where t.name = task
+$$;
+
+--
 -- Name: goodjob__queue_is_valid(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -554,6 +673,42 @@ CREATE FUNCTION public.goodjob__queue_is_valid(queue text) RETURNS boolean
     AS $$
   select queue is not null and length(queue) between 1 and 128
          and queue !~ '[,;:*+[:space:]]' and left(queue, 1) <> '-'
+$$;
+
+--
+-- Name: goodjob__refused_elements(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__refused_elements(jobs jsonb) RETURNS bigint[]
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+begin
+  perform pg_advisory_xact_lock(1735028840, x.h)
+  from (select distinct hashtext(coalesce(e.job ->> 'concurrency_key', t.name)) as h
+          from jsonb_array_elements(jobs) e(job)
+          join goodjob_tasks t on t.name = e.job ->> 'task'
+         where coalesce(t.total_limit, t.enqueue_limit, t.enqueue_throttle_limit) is not null
+         order by 1) x;
+  return array(
+    with elements as (
+      select e.ord, coalesce(e.job ->> 'concurrency_key', t.name) as key, t
+        from jsonb_array_elements(jobs) with ordinality e(job, ord)
+        join goodjob_tasks t on t.name = e.job ->> 'task'
+       where coalesce(t.total_limit, t.enqueue_limit, t.enqueue_throttle_limit) is not null
+         and not exists (select 1 from goodjob_jobs x where x.id = (e.job ->> 'id')::uuid)
+    ),
+    keys as (
+      select distinct on (el.key) el.key, goodjob__enqueue_slots(el.key, el.t) as slots
+        from elements el
+       order by el.key, el.ord
+    )
+    select r.ord
+      from (select el.ord, k.slots, row_number() over (partition by el.key order by el.ord) as rn
+              from elements el join keys k on k.key = el.key) r
+     where r.rn > r.slots
+     order by r.ord);
+end
 $$;
 
 --
@@ -718,6 +873,73 @@ $$;
 --
 
 COMMENT ON FUNCTION public.goodjob_create_batch(description text, properties jsonb, on_finish text, on_success text, on_discard text, callback_queue text, callback_priority integer, id uuid) IS 'Create an open batch and return its id. Jobs join it with goodjob_enqueue(batch_id => ...) or goodjob_add_batch_jobs; goodjob_enqueue_batch arms its callbacks. on_finish, on_success, on_discard: task names, enqueued as task(batch_id, {"event": "finish"|"success"|"discard"}) on callback_queue with callback_priority (null: the task''s defaults). A given id that exists returns that batch unchanged. Errors: GJ031.';
+
+--
+-- Name: goodjob_define_concurrency(text, integer, integer, integer, integer, interval, integer, interval); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_define_concurrency(task text, total_limit integer DEFAULT NULL::integer, enqueue_limit integer DEFAULT NULL::integer, perform_limit integer DEFAULT NULL::integer, enqueue_throttle_limit integer DEFAULT NULL::integer, enqueue_throttle_period interval DEFAULT NULL::interval, perform_throttle_limit integer DEFAULT NULL::integer, perform_throttle_period interval DEFAULT NULL::interval) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_name text;
+  v_value int;
+begin
+  perform goodjob__check_task(goodjob_define_concurrency.task);
+  foreach v_name in array array['total_limit', 'enqueue_limit', 'perform_limit',
+                                'enqueue_throttle_limit', 'perform_throttle_limit'] loop
+    v_value := case v_name
+      when 'total_limit' then goodjob_define_concurrency.total_limit
+      when 'enqueue_limit' then goodjob_define_concurrency.enqueue_limit
+      when 'perform_limit' then goodjob_define_concurrency.perform_limit
+      when 'enqueue_throttle_limit' then goodjob_define_concurrency.enqueue_throttle_limit
+      else goodjob_define_concurrency.perform_throttle_limit
+    end;
+    if v_value < 1 then
+      raise exception 'invalid % %: must be at least 1', v_name, v_value
+        using errcode = 'GJ020', hint = 'Pass null for no limit.';
+    end if;
+  end loop;
+  if (enqueue_throttle_limit is null) <> (enqueue_throttle_period is null)
+     or (perform_throttle_limit is null) <> (perform_throttle_period is null) then
+    raise exception 'invalid throttle for task %: give both the number of jobs and the period, or neither',
+      quote_literal(goodjob_define_concurrency.task) using errcode = 'GJ020';
+  end if;
+  if enqueue_throttle_period <= interval '0' or perform_throttle_period <= interval '0' then
+    raise exception 'invalid throttle period %: must be positive',
+      coalesce(least(enqueue_throttle_period, perform_throttle_period)::text, 'null')
+      using errcode = 'GJ020';
+  end if;
+
+  insert into goodjob_tasks as t (name, total_limit, enqueue_limit, perform_limit,
+                                  enqueue_throttle_limit, enqueue_throttle_period,
+                                  perform_throttle_limit, perform_throttle_period)
+  values (goodjob_define_concurrency.task, goodjob_define_concurrency.total_limit,
+          goodjob_define_concurrency.enqueue_limit, goodjob_define_concurrency.perform_limit,
+          goodjob_define_concurrency.enqueue_throttle_limit, goodjob_define_concurrency.enqueue_throttle_period,
+          goodjob_define_concurrency.perform_throttle_limit, goodjob_define_concurrency.perform_throttle_period)
+  on conflict on constraint goodjob_tasks_pkey do update
+    set total_limit = excluded.total_limit, enqueue_limit = excluded.enqueue_limit,
+        perform_limit = excluded.perform_limit,
+        enqueue_throttle_limit = excluded.enqueue_throttle_limit,
+        enqueue_throttle_period = excluded.enqueue_throttle_period,
+        perform_throttle_limit = excluded.perform_throttle_limit,
+        perform_throttle_period = excluded.perform_throttle_period, updated_at = now()
+    where (t.total_limit, t.enqueue_limit, t.perform_limit, t.enqueue_throttle_limit,
+           t.enqueue_throttle_period, t.perform_throttle_limit, t.perform_throttle_period)
+          is distinct from
+          (excluded.total_limit, excluded.enqueue_limit, excluded.perform_limit,
+           excluded.enqueue_throttle_limit, excluded.enqueue_throttle_period,
+           excluded.perform_throttle_limit, excluded.perform_throttle_period);
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_define_concurrency(task text, total_limit integer, enqueue_limit integer, perform_limit integer, enqueue_throttle_limit integer, enqueue_throttle_period interval, perform_throttle_limit integer, perform_throttle_period interval); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_define_concurrency(task text, total_limit integer, enqueue_limit integer, perform_limit integer, enqueue_throttle_limit integer, enqueue_throttle_period interval, perform_throttle_limit integer, perform_throttle_period interval) IS 'Set the concurrency limits of a task (null: no limit; all null: no control). Per concurrency key (the job''s concurrency_key, else the task name): total_limit unfinished jobs, enqueue_limit jobs waiting to run, enqueue_throttle_limit jobs enqueued per enqueue_throttle_period (checked at enqueue: an enqueue over a limit writes nothing and returns null); perform_limit jobs running at once, perform_throttle_limit jobs started per perform_throttle_period (checked at fetch: the job waits, keeping its place). Keeps the task''s other defaults. Errors: GJ001, GJ020.';
 
 --
 -- Name: goodjob_define_cron_entry(text, text, text, jsonb, jsonb, text, integer, text[], text, boolean, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -960,6 +1182,7 @@ declare
   v_queue text;
   v_max_attempts int;
   v_labels text[];
+  v_key text := goodjob_enqueue.concurrency_key;
 begin
   if not goodjob__task_is_valid(goodjob_enqueue.task) then
     perform goodjob__check_task(goodjob_enqueue.task);
@@ -981,6 +1204,24 @@ begin
   if cardinality(v_labels) > 0 then
     v_labels := goodjob__check_labels(v_labels);
   end if;
+  if v_key is not null and (length(v_key) = 0 or length(v_key) > 255) then
+    perform goodjob__check_concurrency_key(v_key);
+  end if;
+
+  if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.perform_limit,
+              v_def.enqueue_throttle_limit, v_def.perform_throttle_limit) is not null then
+    v_key := coalesce(v_key, goodjob_enqueue.task);
+    if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.enqueue_throttle_limit) is not null then
+      perform pg_advisory_xact_lock(1735028840, hashtext(v_key));
+      if goodjob__enqueue_slots(v_key, v_def) < 1 then
+        if goodjob_enqueue.id is not null
+           and exists (select 1 from goodjob_jobs j where j.id = goodjob_enqueue.id) then
+          return goodjob_enqueue.id;
+        end if;
+        return null;
+      end if;
+    end if;
+  end if;
 
   insert into goodjob_jobs as j (id, task, args, kwargs, queue, priority, run_at, state,
                                  max_attempts, labels, concurrency_key, batch_id)
@@ -995,7 +1236,7 @@ begin
     case when v_run_at > now() then 'scheduled' else 'queued' end,
     v_max_attempts,
     v_labels,
-    goodjob_enqueue.concurrency_key,
+    v_key,
     goodjob_enqueue.batch_id
   )
   on conflict on constraint goodjob_jobs_pkey do nothing
@@ -1009,7 +1250,7 @@ $$;
 -- Name: FUNCTION goodjob_enqueue(task text, args jsonb, kwargs jsonb, queue text, priority integer, run_at timestamp with time zone, labels text[], concurrency_key text, batch_id uuid, max_attempts integer, id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_enqueue(task text, args jsonb, kwargs jsonb, queue text, priority integer, run_at timestamp with time zone, labels text[], concurrency_key text, batch_id uuid, max_attempts integer, id uuid) IS 'Enqueue one job and return its id. Null options take the task definition''s defaults, then queue ''default'', priority 0 (smaller runs first), max_attempts 25. run_at in the future makes the job scheduled. A given id that already exists returns that job unchanged (idempotent enqueue). Errors: GJ001 task, GJ002 args, GJ003 kwargs, GJ004 queue, GJ005 max_attempts, GJ006 labels.';
+COMMENT ON FUNCTION public.goodjob_enqueue(task text, args jsonb, kwargs jsonb, queue text, priority integer, run_at timestamp with time zone, labels text[], concurrency_key text, batch_id uuid, max_attempts integer, id uuid) IS 'Enqueue one job and return its id. Null options take the task definition''s defaults, then queue ''default'', priority 0 (smaller runs first), max_attempts 25. run_at in the future makes the job scheduled. A given id that already exists returns that job unchanged (idempotent enqueue). A task with concurrency limits (goodjob_define_concurrency) keys the job by concurrency_key, else by the task name; over its total_limit, enqueue_limit or enqueue_throttle nothing is written and the result is null. Errors: GJ001 task, GJ002 args, GJ003 kwargs, GJ004 queue, GJ005 max_attempts, GJ006 labels, GJ021 concurrency_key.';
 
 --
 -- Name: goodjob_enqueue_batch(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -1085,6 +1326,7 @@ CREATE FUNCTION public.goodjob_enqueue_many(jobs jsonb) RETURNS SETOF uuid
     AS $_$
 declare
   v_prefix text := left(goodjob_uuid_v7()::text, 15);
+  v_refused bigint[] := '{}';
 begin
   if jsonb_typeof(jobs) is distinct from 'array' then
     raise exception 'invalid jobs %: must be a JSON array of job objects',
@@ -1115,6 +1357,14 @@ begin
   -- A value that does not parse (an id that is no uuid, a run_at that is no
   -- time, a priority out of range) surfaces as GJ006, naming the element.
   begin
+    if exists (select 1 from goodjob_tasks t
+                where coalesce(t.total_limit, t.enqueue_limit, t.enqueue_throttle_limit) is not null)
+       and exists (select 1 from jsonb_array_elements(jobs) e(job)
+                     join goodjob_tasks t on t.name = e.job ->> 'task'
+                    where coalesce(t.total_limit, t.enqueue_limit, t.enqueue_throttle_limit) is not null) then
+      v_refused := goodjob__refused_elements(jobs);
+    end if;
+
     return query
     with input as (
       select r.*
@@ -1137,7 +1387,11 @@ begin
              coalesce(i.run_at, now()) as run_at,
              coalesce(i.max_attempts, t.max_attempts, 25) as max_attempts,
              coalesce(i.labels, t.labels, '{}') as labels,
-             i.concurrency_key,
+             coalesce(case when i.concurrency_key is null or length(i.concurrency_key) between 1 and 255
+                           then i.concurrency_key else goodjob__check_concurrency_key(i.concurrency_key) end,
+                      case when coalesce(t.total_limit, t.enqueue_limit, t.perform_limit,
+                                         t.enqueue_throttle_limit, t.perform_throttle_limit) is not null
+                           then i.task end) as concurrency_key,
              i.batch_id
       from input i
       left join goodjob_tasks t on t.name = i.task
@@ -1154,10 +1408,11 @@ begin
              case when cardinality(p.labels) = 0 then p.labels else goodjob__check_labels(p.labels) end,
              p.concurrency_key, p.batch_id
       from prepared p
+      where p.ord <> all(v_refused)
       order by p.ord
       on conflict on constraint goodjob_jobs_pkey do nothing
     )
-    select p.id from prepared p order by p.ord;
+    select case when p.ord = any(v_refused) then null else p.id end from prepared p order by p.ord;
   exception
     when invalid_text_representation or invalid_datetime_format or datetime_field_overflow
          or numeric_value_out_of_range then
@@ -1173,7 +1428,7 @@ $_$;
 -- Name: FUNCTION goodjob_enqueue_many(jobs jsonb); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_enqueue_many(jobs jsonb) IS 'Enqueue a JSON array of jobs (objects with goodjob_enqueue''s argument names) in one statement, all or nothing; returns the ids in input order. One NOTIFY per queue. Errors: GJ006 for a malformed element, and those of goodjob_enqueue.';
+COMMENT ON FUNCTION public.goodjob_enqueue_many(jobs jsonb) IS 'Enqueue a JSON array of jobs (objects with goodjob_enqueue''s argument names) in one statement, all or nothing; returns the ids in input order, null for a job refused by its task''s concurrency limits (see goodjob_enqueue). One NOTIFY per queue. Errors: GJ006 for a malformed element, and those of goodjob_enqueue (GJ021 for a bad concurrency_key).';
 
 --
 -- Name: goodjob_fail_job(uuid, uuid, integer, text, text, text, boolean); Type: FUNCTION; Schema: public; Owner: -
@@ -1259,6 +1514,12 @@ declare
   v_paused_queues text[];
   v_paused_tasks text[];
   v_paused_labels text[];
+  v_limited_tasks text[];
+  v_claimed goodjob_jobs[];
+  v_batch goodjob_jobs[];
+  v_seen bigint;
+  v_want int;
+  v_put_back uuid[];
 begin
   if max_jobs is null or max_jobs < 1 or max_jobs > 1000 then
     raise exception 'invalid max_jobs %: must be between 1 and 1000', coalesce(max_jobs::text, 'null')
@@ -1279,8 +1540,10 @@ begin
 
   select array_agg(ps.name) filter (where ps.kind = 'queue'),
          array_agg(ps.name) filter (where ps.kind = 'task'),
-         array_agg(ps.name) filter (where ps.kind = 'label')
-    into v_paused_queues, v_paused_tasks, v_paused_labels
+         array_agg(ps.name) filter (where ps.kind = 'label'),
+         (select array_agg(t.name) from goodjob_tasks t
+           where t.perform_limit is not null or t.perform_throttle_limit is not null)
+    into v_paused_queues, v_paused_tasks, v_paused_labels, v_limited_tasks
     from goodjob_pauses ps;
 
   -- '*' and '-a,b' walk the per-queue index once per known queue: one index
@@ -1293,33 +1556,126 @@ begin
                      where n <> all(v_paused_queues) order by ord);
   end if;
 
-  return query
-  with candidates as materialized (
-    select c.id
-    from unnest(v_names) with ordinality as q(name, ord)
-    cross join lateral (
-      select j.id, j.priority, j.run_at
-      from goodjob_jobs j
-      where j.state = 'queued' and j.queue = q.name
-        and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
-        and (v_paused_labels is null or not j.labels && v_paused_labels)
-      order by j.priority, j.run_at, j.id
+  if v_limited_tasks is null then
+    return query
+    with candidates as materialized (
+      select c.id
+      from unnest(v_names) with ordinality as q(name, ord)
+      cross join lateral (
+        select j.id, j.priority, j.run_at
+        from goodjob_jobs j
+        where j.state = 'queued' and j.queue = q.name
+          and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
+          and (v_paused_labels is null or not j.labels && v_paused_labels)
+        order by j.priority, j.run_at, j.id
+        limit max_jobs
+        for update skip locked
+      ) c
+      order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
       limit max_jobs
-      for update skip locked
-    ) c
-    order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
-    limit max_jobs
-  ),
-  claimed as (
-    update goodjob_jobs j
-       set state = 'running', attempts = j.attempts + 1, started_at = as_of,
-           locked_by = goodjob_fetch_and_lock.process_id
-      from candidates c
-     where j.id = c.id
-    returning j.*
-  )
-  -- Return the rows in claim order: for '+a,b' that is queue order first.
-  select * from claimed c
+    ),
+    claimed as (
+      update goodjob_jobs j
+         set state = 'running', attempts = j.attempts + 1, started_at = as_of,
+             locked_by = goodjob_fetch_and_lock.process_id
+        from candidates c
+       where j.id = c.id
+      returning j.*
+    )
+    -- Return the rows in claim order: for '+a,b' that is queue order first.
+    select * from claimed c
+    order by case when v_mode = 'ordered' then array_position(v_names, c.queue) else 0 end,
+             c.priority, c.run_at, c.id;
+    return;
+  end if;
+
+  -- Some task has perform limits. Claim as above, passing over jobs whose
+  -- key has no free slot as far as this snapshot shows, and taking at most
+  -- a key's free slots within the batch. When that cap left the batch short,
+  -- claim again for the rest: the next statement sees this one's claims, so
+  -- the keys just filled are passed over (rows capped out stay locked by
+  -- this transaction until it ends, so no other fetch takes them meanwhile).
+  v_claimed := '{}';
+  v_want := max_jobs;
+  for v_round in 1..10 loop
+    with candidates as materialized (
+      select c.id, c.concurrency_key, c.priority, c.run_at, c.slots
+      from unnest(v_names) with ordinality as q(name, ord)
+      cross join lateral (
+        select j.id, j.priority, j.run_at, j.concurrency_key,
+               case when j.concurrency_key is not null and j.task = any(v_limited_tasks)
+                    then goodjob__perform_slots(j.concurrency_key, j.task, as_of) end as slots
+        from goodjob_jobs j
+        where j.state = 'queued' and j.queue = q.name
+          and (v_paused_tasks is null or j.task <> all(v_paused_tasks))
+          and (v_paused_labels is null or not j.labels && v_paused_labels)
+          and (j.concurrency_key is null or j.task <> all(v_limited_tasks)
+               or goodjob__perform_slots(j.concurrency_key, j.task, as_of) > 0)
+        order by j.priority, j.run_at, j.id
+        limit v_want
+        for update skip locked
+      ) c
+      order by case when v_mode = 'ordered' then q.ord else 0 end, c.priority, c.run_at, c.id
+      limit v_want
+    ),
+    admitted as (
+      select c.id
+      from (select c.id, c.slots,
+                   row_number() over (partition by c.concurrency_key
+                                      order by c.priority, c.run_at, c.id) as rn
+              from candidates c) c
+      where c.slots is null or c.rn <= c.slots
+    ),
+    claimed as (
+      update goodjob_jobs j
+         set state = 'running', attempts = j.attempts + 1, started_at = as_of,
+             locked_by = goodjob_fetch_and_lock.process_id
+        from admitted c
+       where j.id = c.id
+      returning j.*
+    )
+    select coalesce((select array_agg(c) from claimed c), '{}'), (select count(*) from candidates)
+      into v_batch, v_seen;
+    v_claimed := v_claimed || v_batch;
+    exit when v_seen = cardinality(v_batch) or cardinality(v_claimed) >= max_jobs;
+    v_want := max_jobs - cardinality(v_claimed);
+  end loop;
+
+  -- Another fetch may have claimed the same keys meanwhile, unseen by this
+  -- snapshot. For each limited key claimed, in hash order, take its lock
+  -- and count again with a fresh snapshot: it sees this fetch's claims and
+  -- those of every fetch that held the key before (they committed), so the
+  -- later of two racing fetches finds the excess and puts its own newest
+  -- claims of the key back, untouched: queued, the attempt not counted,
+  -- the previous start restored.
+  if exists (select 1 from unnest(v_claimed) c
+              where c.concurrency_key is not null and c.task = any(v_limited_tasks)) then
+    perform pg_advisory_xact_lock(1735028841, x.h)
+    from (select distinct hashtext(c.concurrency_key) as h from unnest(v_claimed) c
+           where c.concurrency_key is not null and c.task = any(v_limited_tasks)
+           order by 1) x;
+    with ours as (
+      select c.id, c.concurrency_key,
+             row_number() over (partition by c.concurrency_key
+                                order by c.priority desc, c.run_at desc, c.id desc) as newest,
+             goodjob__perform_excess(c.concurrency_key, c.task, as_of) as excess
+      from unnest(v_claimed) c
+      where c.concurrency_key is not null and c.task = any(v_limited_tasks)
+    ),
+    put_back as (
+      update goodjob_jobs j
+         set state = 'queued', attempts = j.attempts - 1, locked_by = null,
+             started_at = (select max(e.started_at) from goodjob_executions e where e.job_id = j.id)
+        from ours o
+       where j.id = o.id and o.newest <= o.excess
+      returning j.id
+    )
+    select coalesce(array_agg(b.id), '{}') into v_put_back from put_back b;
+  end if;
+
+  return query
+  select * from unnest(v_claimed) c
+  where c.id <> all(coalesce(v_put_back, '{}'))
   order by case when v_mode = 'ordered' then array_position(v_names, c.queue) else 0 end,
            c.priority, c.run_at, c.id;
 end
@@ -1329,7 +1685,7 @@ $$;
 -- Name: FUNCTION goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone) IS 'Claim up to max_jobs (1..1000) ready jobs for a registered process, by priority (smaller first), run_at, id, with FOR UPDATE SKIP LOCKED. queues: * (all), a,b (only these), +a,b (these, in order), -a,b (all but these). Due scheduled jobs are promoted first; paused queues, tasks and labels are skipped. Returns the claimed rows, already running with attempts incremented. Errors: GJ007, GJ008, GJ009.';
+COMMENT ON FUNCTION public.goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone) IS 'Claim up to max_jobs (1..1000) ready jobs for a registered process, by priority (smaller first), run_at, id, with FOR UPDATE SKIP LOCKED. queues: * (all), a,b (only these), +a,b (these, in order), -a,b (all but these). Due scheduled jobs are promoted first; paused queues, tasks and labels are skipped; a job whose concurrency key is at its task''s perform_limit or perform_throttle is passed over and keeps its place. Returns the claimed rows, already running with attempts incremented. Errors: GJ007, GJ008, GJ009.';
 
 --
 -- Name: goodjob_heartbeat(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -1799,6 +2155,9 @@ begin
       coalesce(goodjob_set_trace_context.trace_context::text, 'null')
       using errcode = 'GJ006', hint = 'Pass {"traceparent": "00-<trace-id>-<span-id>-<flags>"}.';
   end if;
+  if goodjob_set_trace_context.id is null then
+    return null;  -- the enqueue around which it was called was refused by a concurrency limit
+  end if;
   update goodjob_jobs j
      set trace_context = goodjob_set_trace_context.trace_context
    where j.id = goodjob_set_trace_context.id and j.trace_context is null;
@@ -1814,7 +2173,7 @@ $$;
 -- Name: FUNCTION goodjob_set_trace_context(id uuid, trace_context jsonb); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_set_trace_context(id uuid, trace_context jsonb) IS 'Store the W3C trace context (a JSON object of carrier fields) a job was enqueued in, unless it has one. Returns the id. Errors: GJ006 not an object, GJ010 unknown job.';
+COMMENT ON FUNCTION public.goodjob_set_trace_context(id uuid, trace_context jsonb) IS 'Store the W3C trace context (a JSON object of carrier fields) a job was enqueued in, unless it has one. Returns the id (null for a null id: a refused enqueue). Errors: GJ006 not an object, GJ010 unknown job.';
 
 --
 -- Name: goodjob_succeed_job(uuid, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -2069,6 +2428,51 @@ CREATE VIEW public.goodjob_batch_status AS
 COMMENT ON VIEW public.goodjob_batch_status IS 'Batches: state (open, enqueued, succeeded, finished with discards), job counts (jobs, pending, succeeded, discarded), callback jobs (enqueued, pending, when all finished), callbacks, times and properties.';
 
 --
+-- Name: goodjob_concurrency_keys; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.goodjob_concurrency_keys AS
+ SELECT k.concurrency_key,
+    k.task,
+    t.total_limit,
+    t.enqueue_limit,
+    t.perform_limit,
+    t.enqueue_throttle_limit,
+    t.enqueue_throttle_period,
+    t.perform_throttle_limit,
+    t.perform_throttle_period,
+    k.scheduled,
+    k.queued,
+    k.running,
+        CASE
+            WHEN (t.enqueue_throttle_period IS NOT NULL) THEN ( SELECT count(*) AS count
+               FROM public.goodjob_jobs j
+              WHERE ((j.concurrency_key = k.concurrency_key) AND (j.created_at > (now() - t.enqueue_throttle_period))))
+            ELSE NULL::bigint
+        END AS enqueued_in_period,
+        CASE
+            WHEN (t.perform_throttle_period IS NOT NULL) THEN ( SELECT count(*) AS count
+               FROM public.goodjob_jobs j
+              WHERE ((j.concurrency_key = k.concurrency_key) AND (j.started_at > (now() - t.perform_throttle_period))))
+            ELSE NULL::bigint
+        END AS started_in_period
+   FROM (( SELECT j.concurrency_key,
+            j.task,
+            count(*) FILTER (WHERE (j.state = 'scheduled'::text)) AS scheduled,
+            count(*) FILTER (WHERE (j.state = 'queued'::text)) AS queued,
+            count(*) FILTER (WHERE (j.state = 'running'::text)) AS running
+           FROM public.goodjob_jobs j
+          WHERE ((j.concurrency_key IS NOT NULL) AND (j.finished_at IS NULL))
+          GROUP BY j.concurrency_key, j.task) k
+     LEFT JOIN public.goodjob_tasks t ON ((t.name = k.task)));
+
+--
+-- Name: VIEW goodjob_concurrency_keys; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.goodjob_concurrency_keys IS 'Active concurrency keys (with unfinished jobs) per task: the task''s limits and the counts they are checked against (scheduled, queued, running, enqueued and started within the throttle periods; null without a throttle).';
+
+--
 -- Name: goodjob_cron_status; Type: VIEW; Schema: public; Owner: -
 --
 
@@ -2264,26 +2668,6 @@ CREATE TABLE public.goodjob_settings (
 );
 
 --
--- Name: goodjob_tasks; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.goodjob_tasks (
-    name text NOT NULL,
-    queue text,
-    priority integer,
-    max_attempts integer,
-    backoff text,
-    backoff_base double precision,
-    preserve text,
-    labels text[],
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT goodjob_tasks_backoff_base_not_negative CHECK ((backoff_base >= (0)::double precision)),
-    CONSTRAINT goodjob_tasks_backoff_known CHECK ((backoff = ANY (ARRAY['constant'::text, 'linear'::text, 'exponential'::text, 'polynomial'::text]))),
-    CONSTRAINT goodjob_tasks_max_attempts_positive CHECK ((max_attempts >= 1)),
-    CONSTRAINT goodjob_tasks_preserve_known CHECK ((preserve = ANY (ARRAY['always'::text, 'on_discard'::text, 'never'::text])))
-);
-
---
 -- Name: goodjob_waiting_pools; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2396,6 +2780,24 @@ CREATE INDEX goodjob_jobs_batch_callback_id_idx ON public.goodjob_jobs USING btr
 CREATE INDEX goodjob_jobs_batch_id_idx ON public.goodjob_jobs USING btree (batch_id) WHERE (batch_id IS NOT NULL);
 
 --
+-- Name: goodjob_jobs_concurrency_key_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_concurrency_key_created_at_idx ON public.goodjob_jobs USING btree (concurrency_key, created_at) WHERE (concurrency_key IS NOT NULL);
+
+--
+-- Name: goodjob_jobs_concurrency_key_started_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_concurrency_key_started_at_idx ON public.goodjob_jobs USING btree (concurrency_key, started_at) WHERE ((concurrency_key IS NOT NULL) AND (started_at IS NOT NULL));
+
+--
+-- Name: goodjob_jobs_concurrency_key_state_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_jobs_concurrency_key_state_idx ON public.goodjob_jobs USING btree (concurrency_key, state) WHERE ((concurrency_key IS NOT NULL) AND (finished_at IS NULL));
+
+--
 -- Name: goodjob_jobs_cron_key_cron_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2430,6 +2832,12 @@ CREATE INDEX goodjob_jobs_queue_priority_run_at_id_idx ON public.goodjob_jobs US
 --
 
 CREATE INDEX goodjob_jobs_run_at_idx ON public.goodjob_jobs USING btree (run_at) WHERE (state = 'scheduled'::text);
+
+--
+-- Name: goodjob_tasks_perform_limited_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_tasks_perform_limited_idx ON public.goodjob_tasks USING btree (name) WHERE ((perform_limit IS NOT NULL) OR (perform_throttle_limit IS NOT NULL));
 
 --
 -- Name: goodjob_jobs goodjob_jobs_after_insert; Type: TRIGGER; Schema: public; Owner: -

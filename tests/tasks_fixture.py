@@ -106,7 +106,27 @@ def make_app(database_url: str | None = None, *, record_url: str | None = None) 
         record(f"shutting_down={current_job().shutting_down}")
 
     add_batch_tasks(app, record)
+    _add_concurrency_tasks(app)
     return app
+
+
+def _add_concurrency_tasks(app: App) -> None:
+    """Tasks with concurrency limits (tests/integration/test_concurrency.py)."""
+    insert = "insert into completions (job_id, attempt, tag) values (%s, %s, %s)"
+
+    @app.task(
+        name="limited_pair",
+        concurrency={"perform_limit": 2, "key": lambda args, kwargs: f"key-{args[0]}"},
+    )
+    def limited_pair(key: int, seconds: float) -> None:
+        """Sleep; record the job's concurrency key and its wall-clock start and end."""
+        job = current_job()
+        started = time.time()
+        time.sleep(seconds)
+        with app.connection() as conn:
+            conn.execute(
+                insert, (job.id, job.attempt, f"{job.concurrency_key} {started!r} {time.time()!r}")
+            )
 
 
 app = make_app()

@@ -18,6 +18,7 @@ from ._batches import (
     list_batches,
     update_batch,
 )
+from ._concurrency import concurrency_keys, define_concurrency
 from ._core import AsyncExecutor, Conn, Executor, translate
 from ._cron import (
     cron_last_ticks,
@@ -77,9 +78,11 @@ __all__ = [
     "aenqueue_many",
     "batch_job_ids",
     "cleanup_preserved_jobs",
+    "concurrency_keys",
     "create_batch",
     "cron_last_ticks",
     "cron_status",
+    "define_concurrency",
     "define_cron_entry",
     "define_task",
     "delete_job",

@@ -17,9 +17,9 @@ async def aenqueue(
     args: Sequence[Any] = (),
     kwargs: dict[str, Any] | None = None,
     **options: Unpack[EnqueueFields],
-) -> UUID:
+) -> UUID | None:
     """:func:`goodjob_pg.db.enqueue` on an async connection or cursor (joins its transaction)."""
-    job_id: UUID = await aone(conn, *enqueue_statement(task, args, kwargs, **options))
+    job_id: UUID | None = await aone(conn, *enqueue_statement(task, args, kwargs, **options))
     return job_id
 
 

@@ -92,8 +92,8 @@ def enqueue(
     args: Sequence[Any] = (),
     kwargs: dict[str, Any] | None = None,
     **options: Unpack[EnqueueFields],
-) -> UUID:
-    """Insert one job with goodjob_enqueue and return its id.
+) -> UUID | None:
+    """Insert one job with goodjob_enqueue and return its id (None: refused by a limit).
 
     ``conn`` is a connection or a cursor; on a connection in a transaction
     (or one of its cursors) the job joins that transaction. ``args``/``kwargs``
@@ -101,9 +101,10 @@ def enqueue(
     ``options`` are goodjob_enqueue's (``queue``, ``priority``, ``run_at``,
     ``labels``, ``concurrency_key``, ``batch_id``, ``max_attempts``, ``id``);
     ``None`` takes the task's registered defaults, then the global ones. An
-    ``id`` that exists returns that job unchanged.
+    ``id`` that exists returns that job unchanged. None: the task's
+    concurrency limits refused the job (nothing was written).
     """
-    job_id: UUID = one(conn, *enqueue_statement(task, args, kwargs, **options))
+    job_id: UUID | None = one(conn, *enqueue_statement(task, args, kwargs, **options))
     return job_id
 
 
@@ -113,6 +114,8 @@ ENQUEUE_MANY = "select * from goodjob_enqueue_many(jobs => %s::jsonb)"
 @translated
 def enqueue_many(conn: Executor, jobs: Sequence[dict[str, Any]]) -> list[UUID | None]:
     """Insert many jobs in one statement (goodjob_enqueue_many); ids in input order.
+
+    None in the place of a job that its task's concurrency limits refused.
 
     Each job is an object with goodjob_enqueue's keys (``task``, ``args``,
     ``kwargs``, ``queue``, ...), values already plain JSON; datetimes and

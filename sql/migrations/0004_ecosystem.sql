@@ -20,7 +20,8 @@ comment on column goodjob_jobs.trace_context is
 -- Called around goodjob_enqueue in the same statement:
 --   select goodjob_set_trace_context(id => goodjob_enqueue(...), trace_context => '{...}')
 -- A job that already has one keeps it (an idempotent re-enqueue does not
--- re-parent it). Errors: GJ006 not a JSON object, GJ010 unknown job.
+-- re-parent it). A null id (an enqueue refused by a concurrency limit)
+-- returns null. Errors: GJ006 not a JSON object, GJ010 unknown job.
 create function goodjob_set_trace_context(id uuid, trace_context jsonb) returns uuid
 language plpgsql volatile set search_path from current as $$
 begin
@@ -28,6 +29,9 @@ begin
     raise exception 'invalid trace_context %: expected a JSON object',
       coalesce(goodjob_set_trace_context.trace_context::text, 'null')
       using errcode = 'GJ006', hint = 'Pass {"traceparent": "00-<trace-id>-<span-id>-<flags>"}.';
+  end if;
+  if goodjob_set_trace_context.id is null then
+    return null;  -- the enqueue around which it was called was refused by a concurrency limit
   end if;
   update goodjob_jobs j
      set trace_context = goodjob_set_trace_context.trace_context
@@ -40,4 +44,4 @@ begin
 end
 $$;
 comment on function goodjob_set_trace_context(uuid, jsonb) is
-  'Store the W3C trace context (a JSON object of carrier fields) a job was enqueued in, unless it has one. Returns the id. Errors: GJ006 not an object, GJ010 unknown job.';
+  'Store the W3C trace context (a JSON object of carrier fields) a job was enqueued in, unless it has one. Returns the id (null for a null id: a refused enqueue). Errors: GJ006 not an object, GJ010 unknown job.';
