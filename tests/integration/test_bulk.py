@@ -95,3 +95,28 @@ def test_enqueue_many_inside_a_bulk_block_joins_it(app: App, db_conn: Conn) -> N
         assert count(db_conn) == 0
     assert bulk.ids == ids
     assert count(db_conn) == 2
+
+
+def test_bulk_and_enqueue_many_apply_concurrency_limits_job_by_job(app: App, db_conn: Conn) -> None:
+    """A task's key is computed per job and its limits are written before the first write;
+    a refused job comes back as None in its place, the others are written."""
+
+    @app.task(name="unique_report", concurrency={"total_limit": 1, "key": lambda a, k: a[0]})
+    def unique_report(month: str) -> None: ...
+
+    ids = app.enqueue_many(
+        [
+            unique_report.prepare("2026-11"),
+            unique_report.prepare("2026-11"),
+            unique_report.prepare("2026-12"),
+        ]
+    )
+    assert ids[0] is not None and ids[1] is None and ids[2] is not None
+    with app.bulk() as bulk:
+        unique_report.enqueue("2026-11")
+        unique_report.enqueue("2027-01")
+    assert bulk.ids[0] is None and bulk.ids[1] is not None
+    keys = db_conn.execute(
+        "select concurrency_key from goodjob_jobs where task = 'unique_report' order by 1"
+    ).fetchall()
+    assert keys == [("2026-11",), ("2026-12",), ("2027-01",)]
