@@ -1,4 +1,6 @@
-"""Batches, cron entries, processes and queues, with their actions (POST, CSRF-checked).
+"""Batches, cron entries, processes, queues and concurrency keys, with their actions.
+
+Actions are POST only and CSRF-checked.
 
 Cron entries are enabled, disabled and run through goodjob_enable_cron_entry,
 goodjob_disable_cron_entry and goodjob_run_cron_entry; queues are paused and
@@ -66,6 +68,12 @@ async def processes(request: Request) -> Response:
     return render(request, "processes.html", {"processes": rows})
 
 
+async def keys(request: Request) -> Response:
+    """GET /keys: each active concurrency key with its limits and current counts."""
+    rows = await query(request, db.concurrency_keys)
+    return render(request, "keys.html", {"keys": rows})
+
+
 async def queues(request: Request) -> Response:
     """GET /queues: per-queue counts and whether the queue is paused."""
     rows = await query(request, db.queue_stats)
@@ -88,6 +96,7 @@ ROUTES = [
     Route("/cron", cron, name="cron"),
     Route("/cron/{action}", cron_action, methods=["POST"], name="cron_action"),
     Route("/processes", processes, name="processes"),
+    Route("/keys", keys, name="keys"),
     Route("/queues", queues, name="queues"),
     Route("/queues/{action}", queue_action, methods=["POST"], name="queue_action"),
 ]

@@ -77,6 +77,7 @@ def test_every_page_renders(client: TestClient, db_conn: psycopg.Connection[Any]
         "/cron",
         "/processes",
         "/queues",
+        "/keys",
         "/?poll=10",
     ):
         response = client.get(page)
@@ -232,3 +233,20 @@ def test_pages_refuse_framing_and_posts_need_post(
     assert response.headers["x-frame-options"] == "DENY"
     assert client.get(f"/jobs/{job_id}/discard").status_code == 405
     assert client.get("/nowhere").status_code == 404
+
+
+def test_keys_page_shows_limits_and_counts(
+    client: TestClient, db_conn: psycopg.Connection[Any]
+) -> None:
+    db_conn.execute(
+        "select goodjob_define_concurrency(task => 'reports.build', total_limit => 2,"
+        " perform_limit => 1, enqueue_throttle_limit => 10, enqueue_throttle_period => '60 s')"
+    )
+    db_conn.execute("select goodjob_enqueue(task => 'reports.build', concurrency_key => 'acme<&>')")
+    assert "no active concurrency keys" not in client.get("/keys").text
+    html = client.get("/keys").text
+    assert "acme&lt;&amp;&gt;" in html, "keys are escaped"
+    row = html[html.index("acme&lt;&amp;&gt;") :]
+    assert re.search(r"<td>2</td><td>–</td><td>1</td>", row)
+    assert "10 per 0:01:00" in row
+    assert 'href="/keys"' in client.get("/").text
