@@ -247,6 +247,6 @@ def test_keys_page_shows_limits_and_counts(
     html = client.get("/keys").text
     assert "acme&lt;&amp;&gt;" in html, "keys are escaped"
     row = html[html.index("acme&lt;&amp;&gt;") :]
-    assert re.search(r"<td>2</td><td>–</td><td>1</td>", row)
+    assert re.search(r"<td>2</td><td>\u2013</td><td>1</td>", row)
     assert "10 per 0:01:00" in row
     assert 'href="/keys"' in client.get("/").text
