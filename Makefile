@@ -6,11 +6,12 @@ DATABASE_URL ?= $(PG_SERVER)/postgres
 PGTAP_DB ?= goodjob_pgtap
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+FAULTS_ARGS ?=
 BENCH_VENV ?= bench/.venv
 
 PSQL = PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1
 
-.PHONY: test pytest pgtap install-sql schema lint deps demo bench bench-peers
+.PHONY: test pytest pgtap install-sql schema lint deps demo bench bench-peers faults
 
 ## test: pytest, then the pgTAP suite (installs what they need first)
 test: deps
@@ -41,6 +42,10 @@ $(BENCH_VENV)/.installed: pyproject.toml bench/peers/requirements.txt
 	@[ -x $(BENCH_VENV)/bin/python ] || python3 -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q -e . -r bench/peers/requirements.txt
 	@touch $@
+
+## faults: the fault suite at full size (real workers killed, cut, paused; ~5 min), prints a report
+faults: $(VENV)/.installed
+	$(PYTHON) -m tests.faults $(FAULTS_ARGS)
 
 ## pytest: the Python tests (exit 5, "no tests collected", is a failure)
 pytest:
