@@ -36,12 +36,13 @@ class Size:
     storm_kill_every: tuple[float, float]
     storm_job_seconds: float
     poison_others: int
+    race_iterations: int
     cut_rounds: int
     timeout: float
 
 
-FULL = Size(100, 5000, (2.0, 5.0), 0.1, 500, 10, 900.0)
-SMALL = Size(20, 300, (0.3, 0.8), 0.1, 40, 3, 120.0)
+FULL = Size(100, 5000, (2.0, 5.0), 0.1, 500, 1000, 10, 900.0)
+SMALL = Size(20, 300, (0.3, 0.8), 0.1, 40, 100, 3, 120.0)
 
 
 @dataclass
@@ -69,25 +70,27 @@ def _wait_running(bed: FaultBed, n: int, timeout: float) -> None:
     wait_for(lambda: bed.scalar(running) == n, timeout, 0.05)
 
 
-def _rerun_delays(bed: FaultBed, kills: list[tuple[Any, Any]]) -> list[float]:
-    """Per kill: seconds until the last job the dead process held started again."""
-    delays = []
+def _rerun_delays(bed: FaultBed, kills: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """Per kill: seconds until the dead process's jobs were rescued, and until the
+    last of them started again (a rescued job queues behind the ready backlog)."""
+    rescued, rerun = [], []
     for killed_at, process_id in kills:
-        delay = bed.scalar(
+        row = bed.conn.execute(
             """
-            select extract(epoch from max(coalesce(nxt.started_at, j.started_at)) - %s)
+            select extract(epoch from max(cut.finished_at) - %(at)s),
+                   extract(epoch from max(coalesce(nxt.started_at, j.started_at)) - %(at)s)
               from goodjob_executions cut
               join goodjob_jobs j on j.id = cut.job_id
               left join goodjob_executions nxt
                 on nxt.job_id = cut.job_id and nxt.attempt = cut.attempt + 1
-             where cut.process_id = %s and cut.outcome = 'interrupted'
+             where cut.process_id = %(process)s and cut.outcome = 'interrupted'
             """,
-            killed_at,
-            process_id,
-        )
-        if delay is not None:
-            delays.append(float(delay))
-    return delays
+            {"at": killed_at, "process": process_id},
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            rescued.append(float(row[0]))
+            rerun.append(float(row[1]))
+    return {"death_to_rescue": _spread(rescued), "death_to_rerun": _spread(rerun)}
 
 
 def _spread(values: list[float]) -> dict[str, float]:
@@ -117,7 +120,7 @@ def kill_mid_run(size: Size, log_dir: Path) -> Result:
         audit = bed.audit(ids)
         delays = _rerun_delays(bed, [(killed_at, process_id)])
         passed = audit.ok() and audit.interrupted == n and audit.attempts == 2 * n
-        return Result("kill mid-run", audit, passed, {"rerun_after_kill": _spread(delays)})
+        return Result("kill mid-run", audit, passed, delays)
 
 
 def kill_during_fetch(size: Size, log_dir: Path) -> Result:
@@ -193,7 +196,7 @@ def kill_storm(size: Size, log_dir: Path) -> Result:
             "max_attempts_used": int(
                 bed.scalar("select max(attempts) from goodjob_jobs where id = any(%s)", ids)
             ),
-            "death_to_rerun": _spread(_rerun_delays(bed, kills)),
+            **_rerun_delays(bed, kills),
         }
         return Result("kill storm", audit, audit.ok(), figures)
 
@@ -266,6 +269,55 @@ def fencing(size: Size, log_dir: Path) -> Result:
         return Result("pause, cut, resume (fencing)", audit, passed, figures)
 
 
+def rescue_race(size: Size, log_dir: Path) -> Result:
+    """S9: report and rescue race over many random interleavings (4-job batches).
+
+    Runs ``test_rescue_racing_completion_never_finishes_a_job_twice`` (which
+    asserts each job ends succeeded with one 'succeeded' execution, or queued
+    with one 'interrupted' one) on this scenario's database.
+    """
+    from tests.integration.test_sql_rescue import (
+        test_rescue_racing_completion_never_finishes_a_job_twice as race,
+    )
+
+    with FaultBed(log_dir, "rescue_race") as bed:
+        conns: list[psycopg.Connection[Any]] = []
+
+        def connect() -> psycopg.Connection[Any]:
+            conns.append(psycopg.connect(bed.url, autocommit=True))
+            return conns[-1]
+
+        error = None
+        try:
+            race(connect, size.race_iterations, 4)
+        except AssertionError as exc:
+            error = str(exc)[:200]
+        finally:
+            for conn in conns:
+                conn.close()
+        ids = [row[0] for row in bed.conn.execute("select id from goodjob_jobs")]
+        # A job the rescue won is queued again: "lost" here means neither outcome.
+        audit = bed.audit(ids)
+        audit.lost = int(
+            bed.scalar(
+                "select count(*) from goodjob_jobs where state not in ('succeeded', 'queued')"
+            )
+        )
+        won = int(bed.scalar("select count(*) from goodjob_jobs where state = 'succeeded'"))
+        figures = {
+            "interleavings": size.race_iterations,
+            "report_won": won,
+            "rescue_won": len(ids) - won,
+            "error": error,
+        }
+        return Result(
+            "rescue racing completion",
+            audit,
+            error is None and audit.lost == 0 and audit.completed_twice == 0,
+            figures,
+        )
+
+
 def connection_cuts(size: Size, log_dir: Path) -> Result:
     """S12/S8: cut the worker's connections (lease, LISTEN, pool) through a proxy."""
     with FaultBed(log_dir, "cuts") as bed, TCPProxy(PGHOST, PGPORT) as proxy:
@@ -294,5 +346,6 @@ SCENARIOS = [
     kill_storm,
     poison_pill,
     fencing,
+    rescue_race,
     connection_cuts,
 ]
