@@ -666,6 +666,7 @@ CREATE FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval DEFAUL
 declare
   v_total bigint := 0;
   v_chunk int;
+  v_cutoff timestamptz;
 begin
   if as_of is null then
     raise exception 'invalid as_of null: pass a time or omit it' using errcode = 'GJ013';
@@ -674,12 +675,17 @@ begin
     raise exception 'invalid older_than %: must be an interval >= 0', coalesce(older_than::text, 'null')
       using errcode = 'GJ013';
   end if;
+  begin
+    v_cutoff := as_of - older_than;
+  exception when datetime_field_overflow then
+    v_cutoff := '-infinity';
+  end;
   loop
     with doomed as (
       select j.id from goodjob_jobs j
       where j.state in ('succeeded', 'discarded')
         and (coalesce(include_discarded, true) or j.state = 'succeeded')
-        and j.finished_at < as_of - older_than
+        and j.finished_at < v_cutoff
       order by j.finished_at
       limit 1000
       for update skip locked

@@ -106,3 +106,57 @@ begin
     (select (s.value #>> '{}')::bigint from goodjob_settings s where s.key = 'max_arguments_bytes'));
 end
 $$;
+
+-- goodjob_cleanup_preserved_jobs (replaces 0001's; same signature, comment
+-- and behaviour): an older_than reaching before the earliest timestamp
+-- (e.g. 10,000 years, found by the fuzz test) raised 22008 "timestamp out of
+-- range" from inside the delete; the cut-off is now computed once, and one
+-- that underflows means -infinity: nothing is that old, nothing is deleted.
+create or replace function goodjob_cleanup_preserved_jobs(
+  older_than interval default '14 days',
+  include_discarded boolean default true,
+  as_of timestamptz default now()
+) returns bigint
+language plpgsql volatile set search_path from current as $$
+declare
+  v_total bigint := 0;
+  v_chunk int;
+  v_cutoff timestamptz;
+begin
+  if as_of is null then
+    raise exception 'invalid as_of null: pass a time or omit it' using errcode = 'GJ013';
+  end if;
+  if older_than is null or older_than < interval '0' then
+    raise exception 'invalid older_than %: must be an interval >= 0', coalesce(older_than::text, 'null')
+      using errcode = 'GJ013';
+  end if;
+  begin
+    v_cutoff := as_of - older_than;
+  exception when datetime_field_overflow then
+    v_cutoff := '-infinity';
+  end;
+  loop
+    with doomed as (
+      select j.id from goodjob_jobs j
+      where j.state in ('succeeded', 'discarded')
+        and (coalesce(include_discarded, true) or j.state = 'succeeded')
+        and j.finished_at < v_cutoff
+      order by j.finished_at
+      limit 1000
+      for update skip locked
+    ),
+    executions_deleted as (
+      delete from goodjob_executions e using doomed d where e.job_id = d.id
+    ),
+    jobs_deleted as (
+      delete from goodjob_jobs j using doomed d where j.id = d.id returning 1
+    )
+    select count(*) into v_chunk from jobs_deleted;
+    v_total := v_total + v_chunk;
+    exit when v_chunk < 1000;
+  end loop;
+  return v_total;
+end
+$$;
+comment on function goodjob_cleanup_preserved_jobs(interval, boolean, timestamptz) is
+  'Delete succeeded (and, unless include_discarded is false, discarded) jobs that finished more than older_than before as_of, with their executions, in chunks of 1,000. Returns the number of jobs deleted. Errors: GJ013.';
