@@ -11,7 +11,7 @@ BENCH_VENV ?= bench/.venv
 
 PSQL = PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1
 
-.PHONY: test pytest pgtap install-sql schema lint deps demo bench bench-peers faults
+.PHONY: test pytest pgtap install-sql install-roles schema lint deps demo bench bench-peers faults
 
 ## test: pytest, then the pgTAP suite (installs what they need first)
 test: deps
@@ -65,6 +65,10 @@ pgtap:
 ## install-sql: apply the migrations to DATABASE_URL with psql
 install-sql:
 	sql/install.sh "$(DATABASE_URL)"
+
+## install-roles: goodjob_owner/enqueuer/worker/admin, PUBLIC revoked, definer functions (sql/roles.sql; re-run after migrate)
+install-roles:
+	$(PSQL) -d "$(DATABASE_URL)" -f sql/roles.sql
 
 ## schema: regenerate sql/schema.sql from a fresh install
 schema:
