@@ -68,11 +68,15 @@ class Audit:
 class FaultBed:
     """A fresh database plus the worker processes of one scenario."""
 
-    def __init__(self, log_dir: Path, name: str) -> None:
+    def __init__(self, log_dir: Path, name: str, url: str | None = None) -> None:
+        """:param url: a database to use as it is (a private server's), instead
+        of a fresh one on the shared test server."""
         self.dbname = f"gjfault_{os.getpid()}_{next(_names)}_{name}"[:63]
-        drop_database(self.dbname)
-        create_database(self.dbname)
-        self.url = url_for(self.dbname)
+        self.own_database = url is None
+        if url is None:
+            drop_database(self.dbname)
+            create_database(self.dbname)
+        self.url = url or url_for(self.dbname)
         apply_migrations(self.url)
         self.conn: Conn = psycopg.connect(self.url, autocommit=True)
         self.conn.execute(EFFECTS_TABLE)
@@ -125,6 +129,11 @@ class FaultBed:
         spec = {"task": "fx_work", "args": [seconds], "queue": queue, "max_attempts": 25}
         rows = self.conn.execute("select goodjob_enqueue_many(%s)", (Jsonb([spec] * n),))
         return [row[0] for row in rows]
+
+    def reconnect(self) -> None:
+        """Open the audit connection again (after a server restart)."""
+        self.conn.close()
+        self.conn = psycopg.connect(self.url, autocommit=True)
 
     def scalar(self, query: str, *params: Any) -> Any:
         """Run ``query`` and return the first column of its first row."""
@@ -180,7 +189,8 @@ class FaultBed:
                 proc.kill()
             proc.wait(30)
         self.conn.close()
-        drop_database(self.dbname)
+        if self.own_database:
+            drop_database(self.dbname)
 
     def tail(self, lines: int = 40) -> str:
         """The last lines of the workers' log (for failure messages)."""

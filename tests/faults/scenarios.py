@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 
+from tests.faults import private_server
 from tests.faults.harness import Audit, FaultBed, wait_for
 from tests.plugins.database import PGHOST, PGPORT, PGUSER
 from tests.proxy import TCPProxy
@@ -38,11 +39,12 @@ class Size:
     poison_others: int
     race_iterations: int
     cut_rounds: int
+    restart_jobs: int
     timeout: float
 
 
-FULL = Size(100, 5000, (2.0, 5.0), 0.1, 500, 1000, 10, 900.0)
-SMALL = Size(20, 300, (0.3, 0.8), 0.1, 40, 100, 3, 120.0)
+FULL = Size(100, 5000, (2.0, 5.0), 0.1, 500, 1000, 10, 2000, 900.0)
+SMALL = Size(20, 300, (0.3, 0.8), 0.1, 40, 100, 3, 300, 120.0)
 
 
 @dataclass
@@ -339,6 +341,36 @@ def connection_cuts(size: Size, log_dir: Path) -> Result:
         return Result("connection cuts", audit, audit.ok(), {"connections_cut": cuts})
 
 
+def server_restart(size: Size, log_dir: Path) -> Result:
+    """S14: a private server stopped (-m fast, then -m immediate) mid-run and started again."""
+    if not private_server.available():
+        return Result("postgres restart", Audit(0, 0, 0, 0, 0, 0, 0, 0, 0), True, {"skipped": True})
+    server = private_server.PrivateServer()
+    try:
+        with FaultBed(log_dir, "restart", url=server.url) as bed:
+            ids = bed.enqueue(size.restart_jobs, seconds=0.05)
+            for _ in range(2):
+                bed.spawn("--queues", "*:5", "--poll-interval", "1")
+            downtime = []
+            for mode in ("fast", "immediate"):
+                wait_for(lambda: bed.unfinished() < size.restart_jobs, size.timeout, 0.05)
+                stopped = time.monotonic()
+                server.stop(mode)
+                time.sleep(1.0)  # the workers see the server gone and retry
+                server.start()
+                bed.reconnect()
+                downtime.append(round(time.monotonic() - stopped, 1))
+                left = bed.unfinished()
+                wait_for(lambda: bed.unfinished() < left, size.timeout, 0.1)  # noqa: B023
+            bed.wait_drained(size.timeout)
+            audit = bed.audit(ids)
+            alive = sum(proc.poll() is None for proc in bed.procs)
+            figures = {"down_s": downtime, "workers_alive_after": alive}
+            return Result("postgres restart", audit, audit.ok() and alive == 2, figures)
+    finally:
+        server.close()
+
+
 SCENARIOS = [
     kill_mid_run,
     kill_during_fetch,
@@ -348,4 +380,5 @@ SCENARIOS = [
     fencing,
     rescue_race,
     connection_cuts,
+    server_restart,
 ]

@@ -206,7 +206,7 @@ def _call(conn: Conn, name: str, args: dict[str, tuple[str, Any]]) -> None:
 
 @pytest.mark.parametrize("name", _function_names())
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_fuzzed_calls_raise_only_documented_errors(

@@ -9,7 +9,7 @@ job's state, attempts and owner; ``running`` exactly when owned by one
 registered process; executions = finished attempts; nothing extra, nothing
 missing. Fetch and report run at a pinned time (``as_of``) so retry backoffs
 never come due during an example. ``GOODJOB_PROPERTY_EXAMPLES`` raises the
-number of examples (default 100, up to 50 steps each).
+number of examples (default 60, up to 50 steps each).
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ class JobMachine(RuleBasedStateMachine):
 
 def test_the_database_never_disagrees_with_the_model(db_url: str) -> None:
     JobMachine.db_url = db_url
-    examples = int(os.environ.get("GOODJOB_PROPERTY_EXAMPLES", "100"))
+    examples = int(os.environ.get("GOODJOB_PROPERTY_EXAMPLES", "60"))
     run_state_machine_as_test(
         JobMachine,
         settings=settings(
