@@ -356,7 +356,7 @@ def server_restart(size: Size, log_dir: Path) -> Result:
                 wait_for(lambda: bed.unfinished() < size.restart_jobs, size.timeout, 0.05)
                 stopped = time.monotonic()
                 server.stop(mode)
-                time.sleep(1.0)  # the workers see the server gone and retry
+                time.sleep(3.0)  # longer than the runner's old report-retry budget (2.4 s)
                 server.start()
                 bed.reconnect()
                 downtime.append(round(time.monotonic() - stopped, 1))
