@@ -105,6 +105,8 @@ def _strategy(pg_type: str, existing: list[UUID]) -> st.SearchStrategy[Any]:
         "double precision": float8,
         "boolean": st.one_of(st.none(), st.booleans()),
     }
+    if pg_type == "timestamp with time zone[]":  # psycopg cannot dump str and datetime in one list
+        return st.one_of(st.none(), st.lists(timestamp.filter(lambda v: isinstance(v, datetime))))
     if pg_type.endswith("[]"):
         return st.one_of(
             st.none(), st.lists(base[pg_type[:-2]].filter(lambda v: v is not None), max_size=4)
