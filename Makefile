@@ -6,11 +6,12 @@ DATABASE_URL ?= $(PG_SERVER)/postgres
 PGTAP_DB ?= goodjob_pgtap
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+FAULTS_ARGS ?=
 BENCH_VENV ?= bench/.venv
 
 PSQL = PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1
 
-.PHONY: test pytest pgtap install-sql schema lint deps demo bench bench-peers
+.PHONY: test pytest pgtap install-sql install-roles schema lint deps demo bench bench-peers faults
 
 ## test: pytest, then the pgTAP suite (installs what they need first)
 test: deps
@@ -43,6 +44,10 @@ $(BENCH_VENV)/.installed: pyproject.toml bench/peers/requirements.txt
 	$(BENCH_VENV)/bin/python -m pip install -q -e . -r bench/peers/requirements.txt
 	@touch $@
 
+## faults: the fault suite at full size (real workers killed, cut, paused; ~5 min), prints a report
+faults: $(VENV)/.installed
+	$(PYTHON) -m tests.faults $(FAULTS_ARGS)
+
 ## pytest: the Python tests (exit 5, "no tests collected", is a failure)
 pytest:
 	@$(PYTHON) -m pytest $(PYTEST_ARGS); rc=$$?; \
@@ -61,6 +66,10 @@ pgtap:
 ## install-sql: apply the migrations to DATABASE_URL with psql
 install-sql:
 	sql/install.sh "$(DATABASE_URL)"
+
+## install-roles: goodjob_owner/enqueuer/worker/admin, PUBLIC revoked, definer functions (sql/roles.sql; re-run after migrate)
+install-roles:
+	$(PSQL) -d "$(DATABASE_URL)" -f sql/roles.sql
 
 ## schema: regenerate sql/schema.sql from a fresh install
 schema:

@@ -162,10 +162,18 @@ def cleanup_preserved_jobs(
     before_seconds_ago: float, include_discarded: bool, database_url: str | None
 ) -> None:
     """Delete finished jobs (and their executions) older than a cut-off."""
+    try:
+        older_than = timedelta(seconds=before_seconds_ago)
+    except OverflowError:  # inf, or over timedelta's 999,999,999 days
+        raise click.BadParameter(
+            f"{before_seconds_ago!r} is too large", param_hint="--before-seconds-ago"
+        ) from None
+    except ValueError:  # nan
+        raise click.BadParameter(
+            f"{before_seconds_ago!r} is not a number of seconds", param_hint="--before-seconds-ago"
+        ) from None
     with connect(_url(database_url)) as conn:
-        count = db.cleanup_preserved_jobs(
-            conn, timedelta(seconds=before_seconds_ago), include_discarded
-        )
+        count = db.cleanup_preserved_jobs(conn, older_than, include_discarded)
     click.echo(f"deleted {count} job(s)")
 
 

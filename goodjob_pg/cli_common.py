@@ -193,7 +193,12 @@ def parse_when(run_at: str | None, delay: float | None) -> datetime | None:
     if run_at is not None and delay is not None:
         raise click.UsageError("pass --run-at or --delay, not both")
     if delay is not None:
-        return datetime.now(UTC) + timedelta(seconds=delay)
+        try:
+            return datetime.now(UTC) + timedelta(seconds=delay)
+        except (OverflowError, ValueError):  # inf, nan, or past year 9999
+            raise click.BadParameter(
+                f"{delay!r} seconds is not a time before the year 10000", param_hint="--delay"
+            ) from None
     if run_at is None:
         return None
     try:

@@ -25,6 +25,8 @@ Hierarchy::
      |         |    +-- InvalidConcurrencyLimitError GJ020
      |         |    +-- InvalidConcurrencyKeyError   GJ021
      |         |    +-- InvalidBatchArgumentError    GJ031
+     |         |    +-- ArgumentsTooLargeError       GJ050
+     |         |    +-- InvalidSettingError          GJ051
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
      |         +-- JobStateError                     GJ011 not allowed in the job's state
@@ -48,6 +50,7 @@ from datetime import datetime, timedelta
 __all__ = [
     "SQLSTATE_ERRORS",
     "AppClosedError",
+    "ArgumentsTooLargeError",
     "BatchNotFoundError",
     "CronArgumentsRequiredError",
     "CronConfigError",
@@ -69,6 +72,7 @@ __all__ = [
     "InvalidOperatorArgumentError",
     "InvalidQueueNameError",
     "InvalidQueueSelectorError",
+    "InvalidSettingError",
     "InvalidTaskDefinitionError",
     "InvalidTaskNameError",
     "JobNotFoundError",
@@ -248,6 +252,18 @@ class InvalidBatchArgumentError(InvalidInputError):
     sqlstate = "GJ031"
 
 
+class ArgumentsTooLargeError(InvalidInputError):
+    """GJ050: a job's args or kwargs over goodjob_settings ``max_arguments_bytes``."""
+
+    sqlstate = "GJ050"
+
+
+class InvalidSettingError(InvalidInputError):
+    """GJ051: a goodjob_settings value out of range (``max_arguments_bytes``)."""
+
+    sqlstate = "GJ051"
+
+
 SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -271,6 +287,8 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         InvalidBatchArgumentError,
         InvalidConcurrencyLimitError,
         InvalidConcurrencyKeyError,
+        ArgumentsTooLargeError,
+        InvalidSettingError,
     )
 }
 

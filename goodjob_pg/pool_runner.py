@@ -47,7 +47,7 @@ __all__ = ["Pool"]
 
 logger = logging.getLogger(__name__)
 
-_REPORT_TRIES = 5  # a result that cannot be reported after this many tries is dropped
+_REPORT_TRIES = 5  # a result refused this many times (not a connection error) is dropped
 _MAX_FETCH = 1000  # goodjob_fetch_and_lock's largest max_jobs
 # goodjob_wait refused (enqueues in flight): fetch and try again after 5-10 ms,
 # doubling up to 0.1-0.2 s while it keeps refusing.
@@ -251,11 +251,11 @@ class Pool:
             return None
         except (psycopg.Error, OSError) as exc:
             self._failed(what, exc)
-            self._retry_later(items)
+            self._retry_later(items, exc)
             self._fetch_due = True
             return None
-        except BaseException:
-            self._retry_later(items)
+        except BaseException as exc:
+            self._retry_later(items, exc)
             self._fetch_due = True
             raise
         self._backoff.reset()
@@ -353,7 +353,7 @@ class Pool:
                     outcomes = db.report(conn, process_id, [i[0] for i in group])
             except (psycopg.Error, OSError) as exc:
                 self._failed("report", exc)
-                self._retry_later(group)
+                self._retry_later(group, exc)
                 continue
             except SQLError as exc:  # a malformed batch: retrying cannot help
                 logger.error("results refused: %s", exc, extra={"action": "report_invalid"})
@@ -401,15 +401,28 @@ class Pool:
         self.last_active = time.monotonic()
         self._wake.set()
 
-    def _retry_later(self, items: list[_Done]) -> None:
+    def _retry_later(self, items: list[_Done], exc: BaseException) -> None:
+        """Queue results again after a failed report.
+
+        While the server cannot be reached (a connection error, a restart, a
+        cancelled statement) results are kept and retried with the backoff
+        for as long as it takes: a result dropped then would leave its job
+        ``running`` under this process's lease, which the worker re-takes on
+        reconnect, so no rescue would ever free it. Results fenced off
+        meanwhile are refused when they finally arrive. Only other errors
+        count towards ``_REPORT_TRIES``.
+        """
         if not items:
             return
+        transient = isinstance(exc, (psycopg.OperationalError, OSError))
         keep = []
         for result, job, tries in items:
-            if tries + 1 >= _REPORT_TRIES:
+            if transient:
+                keep.append((result, job, tries))
+            elif tries + 1 >= _REPORT_TRIES:
                 logger.warning(
                     "dropped the result of job %s attempt %d after %d failed reports;"
-                    " the job will be rescued and run again",
+                    " the job runs again once this process's lease ends",
                     job.id,
                     result.attempt,
                     tries + 1,

@@ -345,9 +345,11 @@ select results_eq(
   'the trigger fires once per statement, after insert, over the transition table new_jobs');
 select is(
   array(select t.tgname::text || ': ' || pg_get_triggerdef(t.oid) from pg_trigger t
-         where t.tgrelid = 'goodjob_jobs'::regclass and not t.tgisinternal and (t.tgtype & 1) = 1),
-  array['goodjob_jobs_batch_result: CREATE TRIGGER goodjob_jobs_batch_result AFTER UPDATE OF state ON public.goodjob_jobs FOR EACH ROW WHEN (((new.batch_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state) AND ((old.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text])) OR (new.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text]))))) EXECUTE FUNCTION goodjob_tg_jobs__batch_result()'],
-  'the one row-level trigger on goodjob_jobs is the batch trigger, which a WHEN clause keeps off every job outside a batch');
+         where t.tgrelid = 'goodjob_jobs'::regclass and not t.tgisinternal and (t.tgtype & 1) = 1
+         order by t.tgname),
+  array['goodjob_jobs_arguments_size: CREATE TRIGGER goodjob_jobs_arguments_size BEFORE INSERT ON public.goodjob_jobs FOR EACH ROW WHEN (((pg_column_size(new.args) > 1048576) OR (pg_column_size(new.kwargs) > 1048576))) EXECUTE FUNCTION goodjob_tg_jobs__arguments_size()',
+        'goodjob_jobs_batch_result: CREATE TRIGGER goodjob_jobs_batch_result AFTER UPDATE OF state ON public.goodjob_jobs FOR EACH ROW WHEN (((new.batch_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state) AND ((old.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text])) OR (new.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text]))))) EXECUTE FUNCTION goodjob_tg_jobs__batch_result()'],
+  'the row-level triggers on goodjob_jobs are the size check and the batch trigger, which WHEN clauses keep off every job under the size limit and outside a batch');
 
 -- Views ----------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 -- executions) that finished more than older_than before as_of, discarded
 -- ones unless include_discarded is false; never a waiting or running job.
 begin;
-select plan(18);
+select plan(19);
 \ir helpers/goodjob_test.psql
 
 select goodjob_test.process() as p \gset
@@ -63,6 +63,8 @@ select throws_ok($$select goodjob_cleanup_preserved_jobs('-2 days')$$, 'GJ013',
 select throws_ok($$select goodjob_cleanup_preserved_jobs(null)$$, 'GJ013',
                  'invalid older_than null: must be an interval >= 0', 'a null interval is refused');
 select is((goodjob_test.job(:'s_old')).state, 'succeeded', 'a refused cleanup deleted nothing');
+select is(goodjob_cleanup_preserved_jobs(older_than => interval '10000 years'), 0::bigint,
+          'an older_than reaching before the earliest timestamp deletes nothing (no 22008)');
 
 select * from finish();
 rollback;

@@ -14,6 +14,23 @@ CREATE TYPE public.goodjob_report_outcome AS (
 );
 
 --
+-- Name: goodjob__apply_max_arguments_bytes(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__apply_max_arguments_bytes(p_limit bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $_$
+begin
+  drop trigger if exists goodjob_jobs_arguments_size on goodjob_jobs;
+  execute pg_catalog.format(
+    'create trigger goodjob_jobs_arguments_size before insert on goodjob_jobs for each row'
+    ' when (pg_catalog.pg_column_size(new.args) > %1$s or pg_catalog.pg_column_size(new.kwargs) > %1$s)'
+    ' execute function goodjob_tg_jobs__arguments_size()', p_limit);
+end
+$_$;
+
+--
 -- Name: goodjob__check_args(jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -804,6 +821,7 @@ CREATE FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval DEFAUL
 declare
   v_total bigint := 0;
   v_chunk int;
+  v_cutoff timestamptz;
 begin
   if as_of is null then
     raise exception 'invalid as_of null: pass a time or omit it' using errcode = 'GJ013';
@@ -812,12 +830,17 @@ begin
     raise exception 'invalid older_than %: must be an interval >= 0', coalesce(older_than::text, 'null')
       using errcode = 'GJ013';
   end if;
+  begin
+    v_cutoff := as_of - older_than;
+  exception when datetime_field_overflow then
+    v_cutoff := '-infinity';
+  end;
   loop
     with doomed as (
       select j.id from goodjob_jobs j
       where j.state in ('succeeded', 'discarded')
         and (coalesce(include_discarded, true) or j.state = 'succeeded')
-        and j.finished_at < as_of - older_than
+        and j.finished_at < v_cutoff
       order by j.finished_at
       limit 1000
       for update skip locked
@@ -2267,6 +2290,36 @@ end
 $$;
 
 --
+-- Name: goodjob_tg_jobs__arguments_size(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_tg_jobs__arguments_size() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_limit bigint;
+  v_args int := pg_catalog.pg_column_size(new.args);
+  v_kwargs int := pg_catalog.pg_column_size(new.kwargs);
+begin
+  select (s.value #>> '{}')::bigint into v_limit
+    from goodjob_settings s where s.key = 'max_arguments_bytes';
+  v_limit := coalesce(v_limit, 1048576);
+  if v_args > v_limit then
+    raise exception 'args of a % job are % bytes, over the maximum of % bytes', new.task, v_args, v_limit
+      using errcode = 'GJ050',
+            hint = 'Pass a reference (an id, a URL) instead of the data, or raise goodjob_settings max_arguments_bytes.';
+  end if;
+  if v_kwargs > v_limit then
+    raise exception 'kwargs of a % job are % bytes, over the maximum of % bytes', new.task, v_kwargs, v_limit
+      using errcode = 'GJ050',
+            hint = 'Pass a reference (an id, a URL) instead of the data, or raise goodjob_settings max_arguments_bytes.';
+  end if;
+  return new;
+end
+$$;
+
+--
 -- Name: goodjob_tg_jobs__batch_result(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2283,6 +2336,36 @@ begin
     perform goodjob__fire_batch_callbacks(new.batch_id);
   end if;
   return null;
+end
+$$;
+
+--
+-- Name: goodjob_tg_settings__max_arguments_bytes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_tg_settings__max_arguments_bytes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_value jsonb;
+begin
+  if tg_op = 'DELETE' then
+    perform goodjob__apply_max_arguments_bytes(1048576);
+    return old;
+  end if;
+  v_value := new.value;
+  if jsonb_typeof(v_value) is distinct from 'number' then
+    v_value := null;  -- not a number: refused below
+  elsif v_value::numeric <> trunc(v_value::numeric) or v_value::numeric not between 1 and 1073741824 then
+    v_value := null;
+  end if;
+  if v_value is null then
+    raise exception 'max_arguments_bytes must be a whole number of bytes from 1 to 1073741824, not %', new.value
+      using errcode = 'GJ051';
+  end if;
+  perform goodjob__apply_max_arguments_bytes(v_value::bigint);
+  return new;
 end
 $$;
 
@@ -2846,10 +2929,28 @@ CREATE INDEX goodjob_tasks_perform_limited_idx ON public.goodjob_tasks USING btr
 CREATE TRIGGER goodjob_jobs_after_insert AFTER INSERT ON public.goodjob_jobs REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION public.goodjob_tg_jobs__after_insert();
 
 --
+-- Name: goodjob_jobs goodjob_jobs_arguments_size; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER goodjob_jobs_arguments_size BEFORE INSERT ON public.goodjob_jobs FOR EACH ROW WHEN (((pg_column_size(new.args) > 1048576) OR (pg_column_size(new.kwargs) > 1048576))) EXECUTE FUNCTION public.goodjob_tg_jobs__arguments_size();
+
+--
 -- Name: goodjob_jobs goodjob_jobs_batch_result; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER goodjob_jobs_batch_result AFTER UPDATE OF state ON public.goodjob_jobs FOR EACH ROW WHEN (((new.batch_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state) AND ((old.state = ANY (ARRAY['succeeded'::text, 'discarded'::text])) OR (new.state = ANY (ARRAY['succeeded'::text, 'discarded'::text]))))) EXECUTE FUNCTION public.goodjob_tg_jobs__batch_result();
+
+--
+-- Name: goodjob_settings goodjob_settings_max_arguments_bytes; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER goodjob_settings_max_arguments_bytes BEFORE INSERT OR UPDATE ON public.goodjob_settings FOR EACH ROW WHEN ((new.key = 'max_arguments_bytes'::text)) EXECUTE FUNCTION public.goodjob_tg_settings__max_arguments_bytes();
+
+--
+-- Name: goodjob_settings goodjob_settings_max_arguments_bytes_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER goodjob_settings_max_arguments_bytes_deleted AFTER DELETE ON public.goodjob_settings FOR EACH ROW WHEN ((old.key = 'max_arguments_bytes'::text)) EXECUTE FUNCTION public.goodjob_tg_settings__max_arguments_bytes();
 
 --
 -- PostgreSQL database dump complete
