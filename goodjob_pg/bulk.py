@@ -167,6 +167,7 @@ def after_write(app: App, jobs: Sequence[PreparedJob]) -> None:
 
     Also after a write of no jobs: arming an empty batch enqueues its callbacks.
     """
-    run_ats = [job.options.get("run_at") for job in jobs]
-    earliest = None if not run_ats or None in run_ats else min(r for r in run_ats if r is not None)
+    from .enqueueing import earliest_run_at
+
+    earliest = earliest_run_at(job.options for job in jobs)
     app._after_enqueue(jobs[0].task if jobs else "batch callbacks", earliest)

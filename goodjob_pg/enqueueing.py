@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -25,15 +25,15 @@ from .transactions import aenqueue_on, arun_on, enqueue_on, is_async_connection,
 if TYPE_CHECKING:
     from .registry import App, ExecutionMode
     from .tasks import Task
-    from .worker import Worker, WorkerConfig
+    from .worker import Worker
 
 __all__ = ["EnqueueMixin"]
 
 
-def _earliest(specs: list[dict[str, Any]]) -> datetime | None:
-    """None when some job is due now, else the earliest run time."""
-    times = [spec["run_at"] for spec in specs]
-    return None if None in times else min(times)
+def earliest_run_at(specs: Iterable[Mapping[str, Any]]) -> datetime | None:
+    """None when some job is due now (or there is none), else the earliest run time."""
+    times = [spec.get("run_at") for spec in specs]
+    return None if not times or None in times else min(t for t in times if t is not None)
 
 
 logger = logging.getLogger("goodjob_pg.registry")
@@ -49,15 +49,9 @@ class EnqueueMixin:
     enqueue_connection: Callable[[], object] | None
     around_enqueue: Callable[[str, dict[str, Any]], AbstractContextManager[object]] | None
 
-    def perform_inline(
-        self, queues: str = "*", limit: int | None = None, *, as_of: datetime | None = None
-    ) -> int:
-        """Defined by App."""
-        raise NotImplementedError
-
-    def start(self, config: WorkerConfig | None = None) -> None:
-        """Defined by App."""
-        raise NotImplementedError
+    # Methods of App this mixin calls (declared for the type checker only).
+    perform_inline: Callable[..., int]
+    start: Callable[..., None]
 
     def enqueue_many(
         self, jobs: Iterable[JobSpec | PreparedJob], *, connection: object | None = None
@@ -88,7 +82,7 @@ class EnqueueMixin:
         if target is None and self.enqueue_connection is not None:
             target = self.enqueue_connection()
         ids = run_on(target, lambda conn: db.enqueue_many(conn, specs))
-        self._after_enqueue(specs[0]["task"], _earliest(specs))
+        self._after_enqueue(specs[0]["task"], earliest_run_at(specs))
         return ids
 
     async def aenqueue_many(
@@ -102,7 +96,7 @@ class EnqueueMixin:
             return []
         ids = await arun_on(connection, lambda conn: db.aenqueue_many(conn, specs))
         if self.execution_mode != "external":
-            await asyncio.to_thread(self._after_enqueue, specs[0]["task"], _earliest(specs))
+            await asyncio.to_thread(self._after_enqueue, specs[0]["task"], earliest_run_at(specs))
         return ids
 
     def _prepared(self, job: JobSpec | PreparedJob) -> PreparedJob:
