@@ -21,8 +21,8 @@ select is(goodjob_deregister_process(:'p'), 2, 'deregistering returns the number
 
 select results_eq(
   format($$select state, attempts, run_at, locked_by, finished_at, last_error from goodjob_jobs where id = %L$$, :'j1'),
-  $$values ('queued', 1, now(), null::uuid, null::timestamptz, 'interrupted: the worker shut down before the job finished')$$,
-  'a running job with attempts left is queued again now, unlocked, with the attempt counted and the reason as its error');
+  $$values ('queued', 1, now() - interval '1 day', null::uuid, null::timestamptz, 'interrupted: the worker shut down before the job finished')$$,
+  'a running job with attempts left is queued again in its old place (run_at kept), unlocked, with the attempt counted and the reason as its error');
 select results_eq(
   format($$select attempt, finished_at, outcome, error_class, error_message from goodjob_executions where job_id = %L$$, :'j1'),
   $$values (1, now(), 'interrupted', 'Interrupted', 'interrupted: the worker shut down before the job finished')$$,

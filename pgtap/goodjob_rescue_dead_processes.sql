@@ -21,15 +21,15 @@ select goodjob_test.running_job(:'dead', max_attempts => 1) as dead_last \gset
 select goodjob_test.running_job(:'elsewhere') as elsewhere_job \gset
 select goodjob_test.running_job(:'vanished') as orphan \gset
 delete from goodjob_processes where id = :'vanished';
-update goodjob_jobs set run_at = now() - interval '1 day' where id = :'dead_last';
+update goodjob_jobs set run_at = now() - interval '1 day' where id in (:'dead_job', :'dead_last');
 
 select is(goodjob_rescue_dead_processes(), 3,
           'rescue returns the number of jobs rescued: two of the dead process, one orphan');
 
 select results_eq(
   format($$select state, attempts, run_at, locked_by, finished_at, last_error from goodjob_jobs where id = %L$$, :'dead_job'),
-  $$values ('queued', 1, now(), null::uuid, null::timestamptz, 'interrupted: the worker process died (its lease was free)')$$,
-  'a dead process''s job with attempts left is queued again now, the attempt counted, with the reason');
+  $$values ('queued', 1, now() - interval '1 day', null::uuid, null::timestamptz, 'interrupted: the worker process died (its lease was free)')$$,
+  'a dead process''s job with attempts left is queued again in its old place (run_at kept), the attempt counted, with the reason');
 select results_eq(
   format($$select attempt, finished_at, outcome, error_class, error_message from goodjob_executions where job_id = %L$$, :'dead_job'),
   $$values (1, now(), 'interrupted', 'Interrupted', 'interrupted: the worker process died (its lease was free)')$$,

@@ -511,7 +511,7 @@ begin
     update goodjob_jobs j
        set state = case when j.attempts >= j.max_attempts then 'discarded' else 'queued' end,
            finished_at = case when j.attempts >= j.max_attempts then now() end,
-           run_at = case when j.attempts >= j.max_attempts then j.run_at else now() end,
+           run_at = least(j.run_at, now()),
            locked_by = null,
            last_error = reason
       from doomed d

@@ -253,7 +253,9 @@ $$;
 -- goodjob__interrupt_jobs (replaces 0001's): as before, makes the running
 -- jobs of the given processes ready again (discarded when out of attempts),
 -- recording the attempts as 'interrupted'. New: the batches of members it
--- discards are locked in id order first (see goodjob_report).
+-- discards are locked in id order first (see goodjob_report), and a job made
+-- ready again keeps its run_at (never later than now), so it goes back to
+-- its old place in line instead of behind everything enqueued since.
 create or replace function goodjob__interrupt_jobs(process_ids uuid[], reason text) returns int
 language plpgsql volatile set search_path from current as $$
 declare
@@ -282,7 +284,7 @@ begin
     update goodjob_jobs j
        set state = case when j.attempts >= j.max_attempts then 'discarded' else 'queued' end,
            finished_at = case when j.attempts >= j.max_attempts then now() end,
-           run_at = case when j.attempts >= j.max_attempts then j.run_at else now() end,
+           run_at = least(j.run_at, now()),
            locked_by = null,
            last_error = reason
       from doomed d
