@@ -60,6 +60,8 @@ class Settings:
     """Jobs the memory scenario's worker drains before its RSS is read."""
     memory_threads: int = 20
     """Worker threads in the memory scenario."""
+    path_calls: int = 20_000
+    """goodjob_enqueue calls per run in the search_path scenario."""
 
 
 def full() -> Settings:
@@ -83,4 +85,5 @@ def quick() -> Settings:
         hot_seconds=1.0,
         mixed_seconds=3.0,
         memory_jobs=10_000,
+        path_calls=5_000,
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from ..context import Context
 from ..report import Row
-from . import drain, enqueue, floor_reference, hot_path, latency, memory, mixed
+from . import drain, enqueue, floor_reference, hot_path, latency, memory, mixed, search_path
 
 __all__ = ["SCENARIOS"]
 
@@ -21,4 +21,5 @@ SCENARIOS: dict[str, Callable[[Context], list[Row]]] = {
     "hot_path": hot_path.run,
     "mixed": mixed.run,
     "memory": memory.run,
+    "search_path": search_path.run,
 }
