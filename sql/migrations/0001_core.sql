@@ -42,7 +42,7 @@ $$;
 -- (The migration lock stays (1735028839, 0) for every schema: it only
 -- makes migrations of the whole database take turns.)
 -- Errors: GJ060 when the channel 'goodjob_' || s would be longer than
--- 63 bytes (schema names over 55 bytes); GJ061 when no free class is found.
+-- 63 bytes (schema names over 55 bytes), or (in theory) no class is free.
 do $$
 declare
   v_schema text := pg_catalog.current_schema();
@@ -72,7 +72,7 @@ begin
     end loop;
     if v_class is null then
       raise exception 'no free advisory-lock class for schema %', pg_catalog.quote_ident(v_schema)
-        using errcode = 'GJ061';
+        using errcode = 'GJ060';
     end if;
   end if;
   execute pg_catalog.format(
