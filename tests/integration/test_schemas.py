@@ -1,4 +1,4 @@
-"""Installs in named schemas: migrate --schema, sql/install.sh SCHEMA=, names, the App's connections.
+"""Installs in named schemas: migrate --schema, install.sh SCHEMA=, names, the App's connections.
 
 The isolation of two installs in one database (leases, NOTIFY, workers) is
 proved in ``test_schemas_isolation.py``.
@@ -20,8 +20,12 @@ from click.testing import CliRunner, Result
 from goodjob_pg import App
 from goodjob_pg.cli import main
 from goodjob_pg.errors import InvalidSchemaError
-from goodjob_pg.migrations import MigrationError, apply_migrations, find_migrations
-from goodjob_pg.migrations import pending_migrations
+from goodjob_pg.migrations import (
+    MigrationError,
+    apply_migrations,
+    find_migrations,
+    pending_migrations,
+)
 from goodjob_pg.schemas import with_schema
 
 Conn = psycopg.Connection[Any]
@@ -87,9 +91,7 @@ def test_migrate_into_a_schema_is_idempotent_and_records_there(
             " where p.proname like 'goodjob%'"
         ).fetchone()
         assert functions is not None and functions[0] == functions[1] > 60
-        classes = [
-            scalar(conn, f"select {s}.goodjob__lock_class()") for s in ("jobs_a", "jobs_b")
-        ]
+        classes = [scalar(conn, f"select {s}.goodjob__lock_class()") for s in ("jobs_a", "jobs_b")]
         channels = [scalar(conn, f"select {s}.goodjob__channel()") for s in ("jobs_a", "jobs_b")]
     assert channels == ["goodjob_jobs_a", "goodjob_jobs_b"]
     assert len(set(classes)) == 2 and 1735028839 not in classes
@@ -193,7 +195,8 @@ def jobs_url(db_url: str) -> str:
 
 def job_counts(conn: Conn) -> tuple[int, int]:
     row = conn.execute(
-        "select (select count(*) from public.goodjob_jobs), (select count(*) from jobs.goodjob_jobs)"
+        "select (select count(*) from public.goodjob_jobs),"
+        " (select count(*) from jobs.goodjob_jobs)"
     ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
