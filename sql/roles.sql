@@ -4,6 +4,13 @@
 --
 --   make install-roles DATABASE_URL=postgresql://postgres@host/db
 --   psql -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f sql/roles.sql
+--   make install-roles SCHEMA=jobs ...   (an install in schema jobs)
+--
+-- Roles belong to the cluster, not to a schema: run for two installs, it
+-- gives the same four roles rights in both schemas. To keep two
+-- applications' roles apart, give their login roles only the USAGE of their
+-- own schema (revoke usage on schema ... from the goodjob_* role you grant,
+-- or grant per-schema login roles the functions directly).
 --
 -- It is idempotent. Why after every migrate: a migration that replaces a
 -- function (create or replace) resets the attributes set here.
