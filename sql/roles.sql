@@ -109,5 +109,9 @@ begin
         end);
     end if;
   end loop;
+  -- The install's lock class and NOTIFY channel: constants, read by a
+  -- worker to know where to LISTEN (invoker rights are enough).
+  execute format('grant execute on function %I.goodjob__channel(), %I.goodjob__lock_class() to goodjob_worker',
+                 v_schema, v_schema);
 end
 $roles$;
