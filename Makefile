@@ -4,18 +4,22 @@ PYTHON ?= $(VENV)/bin/python
 PG_SERVER ?= postgresql://postgres@127.0.0.1:5432
 DATABASE_URL ?= $(PG_SERVER)/postgres
 PGTAP_DB ?= goodjob_pgtap
+# SCHEMA=jobs: install-sql, install-roles and pgtap work in that schema
+# (created if missing) instead of the first one on the search_path.
+SCHEMA ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 FAULTS_ARGS ?=
 BENCH_VENV ?= bench/.venv
 
+comma := ,
 PSQL = PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1
 
-.PHONY: test pytest pgtap install-sql install-roles schema lint deps demo bench bench-peers faults
+.PHONY: test pytest pgtap pgtap-schema install-sql install-roles schema lint deps demo bench bench-peers faults
 
 ## test: pytest, then the pgTAP suite (installs what they need first)
 test: deps
-	@$(MAKE) --no-print-directory pytest pgtap
+	@$(MAKE) --no-print-directory pytest pgtap pgtap-schema
 
 ## deps: the .venv with the package and its test extra; pgTAP and pg_prove; chromium
 deps: $(VENV)/.installed
@@ -59,17 +63,21 @@ pgtap:
 	@find pgtap -name '*.sql' | grep -q . || { echo "make pgtap: no pgTAP files in pgtap/" >&2; exit 1; }
 	$(PSQL) -d "$(PG_SERVER)/postgres" -c 'drop database if exists $(PGTAP_DB) with (force)' \
 		-c 'create database $(PGTAP_DB)'
-	sql/install.sh "$(PG_SERVER)/$(PGTAP_DB)"
+	SCHEMA=$(SCHEMA) sql/install.sh "$(PG_SERVER)/$(PGTAP_DB)"
 	$(PSQL) -d "$(PG_SERVER)/$(PGTAP_DB)" -c 'create extension if not exists pgtap'
-	pg_prove -d "$(PG_SERVER)/$(PGTAP_DB)" --ext .sql -r pgtap/
+	$(if $(SCHEMA),PGOPTIONS='-c search_path=$(SCHEMA)$(comma)public') pg_prove -d "$(PG_SERVER)/$(PGTAP_DB)" --ext .sql -r pgtap/
+
+## pgtap-schema: the pgTAP suite again, against an install in schema jobs
+pgtap-schema:
+	@$(MAKE) --no-print-directory pgtap SCHEMA=jobs PGTAP_DB=$(PGTAP_DB)
 
 ## install-sql: apply the migrations to DATABASE_URL with psql
 install-sql:
-	sql/install.sh "$(DATABASE_URL)"
+	SCHEMA=$(SCHEMA) sql/install.sh "$(DATABASE_URL)"
 
 ## install-roles: goodjob_owner/enqueuer/worker/admin, PUBLIC revoked, definer functions (sql/roles.sql; re-run after migrate)
 install-roles:
-	$(PSQL) -d "$(DATABASE_URL)" -f sql/roles.sql
+	$(PSQL) -d "$(DATABASE_URL)" $(if $(SCHEMA),-c 'set search_path = "$(SCHEMA)"') -f sql/roles.sql
 
 ## schema: regenerate sql/schema.sql from a fresh install
 schema:

@@ -152,7 +152,7 @@ def write(
             return ids
 
     if app.enqueue_connection is not None:
-        ids = run_on(app.enqueue_connection(), run)
+        ids = run_on(app.enqueue_connection(), run, schema=app.schema)
     else:
         # Every id is fixed and batch creation is idempotent, so a retry cannot duplicate.
         ids = app._pool.run_idempotent(run)

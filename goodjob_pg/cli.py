@@ -32,6 +32,7 @@ from .cli_common import (
     parse_json,
     parse_when,
     resolve_database_url,
+    schema_option_value,
     when_options,
 )
 from .cli_cron import cron
@@ -249,10 +250,14 @@ def run(
 @database_option
 @log_level_option("warning")
 def migrate(app_spec: str | None, database_url: str | None) -> None:
-    """Apply pending SQL migrations; with --app, also write its task definitions."""
+    """Apply pending SQL migrations; with --app, also write its task definitions.
+
+    With --schema (or the App's schema) the schema is created if missing and
+    the install goes there."""
     app = load_app(app_spec) if app_spec else None
     url = resolve_database_url(database_url, app)
-    for name, applied in apply_migrations(url):
+    schema = schema_option_value() or (app.schema if app is not None else None)
+    for name, applied in apply_migrations(url, schema=schema):
         click.echo(f"{'applied' if applied else 'up to date'}: {name}")
     if app is not None:
         with connect(url) as conn:

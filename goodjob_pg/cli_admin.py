@@ -22,6 +22,7 @@ from .cli_common import (
     format_table,
     json_option,
     log_level_option,
+    resolve_database_url,
 )
 
 __all__ = ["ADMIN_COMMANDS"]
@@ -52,7 +53,7 @@ _BATCH_COLUMNS = (
 
 
 def _url(database_url: str | None) -> str:
-    return database_url if database_url is not None else ""
+    return resolve_database_url(database_url, None)
 
 
 _KEY_COLUMNS = (

@@ -15,7 +15,9 @@ from uuid import UUID
 import click
 import psycopg
 
+from .errors import InvalidSchemaError
 from .registry import App
+from .schemas import SCHEMA_ENV, check_schema, with_schema
 
 __all__ = [
     "INTERVAL",
@@ -33,6 +35,7 @@ __all__ = [
     "parse_json",
     "parse_when",
     "resolve_database_url",
+    "schema_option_value",
     "when_options",
 ]
 
@@ -62,15 +65,43 @@ def one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _remember_schema(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if not value:
+        return
+    try:
+        ctx.meta["goodjob_schema"] = check_schema(value)
+    except InvalidSchemaError as exc:
+        raise CliError(f"--schema: {exc}") from None
+
+
+def schema_option_value() -> str | None:
+    """The command's ``--schema`` (or GOODJOB_SCHEMA), None when not given."""
+    ctx = click.get_current_context(silent=True)
+    value = ctx.meta.get("goodjob_schema") if ctx is not None else None
+    return value if isinstance(value, str) else None
+
+
 def database_option(f: F) -> F:
-    """``--database-url`` (GOODJOB_DATABASE_URL, then DATABASE_URL)."""
-    return click.option(
-        "--database-url",
-        envvar=["GOODJOB_DATABASE_URL", "DATABASE_URL"],
+    """``--database-url`` (GOODJOB_DATABASE_URL, DATABASE_URL), ``--schema`` (GOODJOB_SCHEMA)."""
+    schema = click.option(
+        "--schema",
+        envvar=SCHEMA_ENV,
         show_envvar=True,
-        metavar="URL",
-        help="libpq URL or conninfo. Default: the --app's URL, else libpq's PG* defaults.",
-    )(f)
+        metavar="NAME",
+        expose_value=False,
+        is_eager=True,
+        callback=_remember_schema,
+        help="The schema goodjob-pg is installed in. Default: the --app's, else the search_path's.",
+    )
+    return schema(
+        click.option(
+            "--database-url",
+            envvar=["GOODJOB_DATABASE_URL", "DATABASE_URL"],
+            show_envvar=True,
+            metavar="URL",
+            help="libpq URL or conninfo. Default: the --app's URL, else libpq's PG* defaults.",
+        )(f)
+    )
 
 
 def app_option(*, required: bool) -> Callable[[F], F]:
@@ -163,12 +194,17 @@ def load_app(spec: str) -> App:
 
 
 def resolve_database_url(database_url: str | None, app: App | None) -> str:
-    """--database-url (or its environment variables), else the App's URL, else libpq defaults."""
+    """The conninfo a command connects with: --database-url (or its environment
+    variables), else the App's URL, else libpq defaults; with the search_path
+    of --schema, else of the App's schema. Both are written to the App."""
+    schema = schema_option_value()
+    if app is None:
+        return with_schema(database_url or "", schema)
     if database_url is not None:
-        if app is not None:
-            app.database_url = database_url
-        return database_url
-    return app.database_url if app is not None else ""
+        app.database_url = database_url
+    if schema is not None:
+        app.schema = schema
+    return app.conninfo
 
 
 def connect(url: str) -> psycopg.Connection[Any]:

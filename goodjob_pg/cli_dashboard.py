@@ -13,7 +13,13 @@ import os
 
 import click
 
-from .cli_common import app_option, database_option, load_app, log_level_option
+from .cli_common import (
+    app_option,
+    database_option,
+    load_app,
+    log_level_option,
+    resolve_database_url,
+)
 from .registry import App
 
 
@@ -66,8 +72,7 @@ def dashboard(
             f"the dashboard needs its extra: pip install 'goodjob-pg[dashboard]' ({exc})"
         ) from None
     app = load_app(app_spec) if app_spec else App(database_url=database_url)
-    if app_spec and database_url:
-        app.database_url = database_url
+    resolve_database_url(database_url, app)  # --database-url and --schema win over the App's
     web = create_app(app, username=username, password=password)
     click.echo(f"goodjob-pg dashboard on http://{host}:{port}/", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning")

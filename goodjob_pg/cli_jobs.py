@@ -27,6 +27,7 @@ from .cli_common import (
     json_option,
     log_level_option,
     parse_when,
+    resolve_database_url,
     when_options,
 )
 from .errors import JobNotFoundError, JobStateError
@@ -41,7 +42,7 @@ _LIST_COLUMNS = ("id", "task", "queue", "state", "attempts", "run_at", "labels",
 
 
 def _url(database_url: str | None) -> str:
-    return database_url if database_url is not None else ""
+    return resolve_database_url(database_url, None)
 
 
 def _filter_options(f: F) -> F:

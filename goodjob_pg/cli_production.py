@@ -16,6 +16,7 @@ from .cli_common import (
     format_table,
     json_option,
     log_level_option,
+    resolve_database_url,
 )
 from .daemon import PidfileError, check_pidfile, daemonize, write_pidfile
 
@@ -83,7 +84,7 @@ def _threads(state: Any) -> int | None:
 @log_level_option("warning")
 def processes(json: bool, database_url: str | None) -> None:
     """Worker processes: host, pid, queues, threads, running jobs, heartbeat age."""
-    with connect(database_url or "") as conn:
+    with connect(resolve_database_url(database_url, None)) as conn:
         rows = db.processes(conn)
     for row in rows:
         row["host"] = row.pop("hostname")

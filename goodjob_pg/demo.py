@@ -95,7 +95,7 @@ def _enqueue_jobs() -> int:
     nightly_report.options(delay=3).enqueue()
     count += 1
     # Any language can enqueue with SQL: 30 jobs in one statement.
-    with psycopg.connect(app.database_url, autocommit=True) as conn:
+    with psycopg.connect(app.conninfo, autocommit=True) as conn:
         conn.execute(
             "select goodjob_enqueue_many(jsonb_agg(jsonb_build_object("
             "'task', 'demo.resize_image', 'args', jsonb_build_array(i), "
@@ -152,7 +152,7 @@ def main() -> int:
     started = time.monotonic()
     worker.start()
     try:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(app.conninfo, autocommit=True) as conn:
             while True:
                 counts = _counts(conn)
                 print(_progress_line(counts, total, time.monotonic() - started), end="", flush=True)

@@ -47,6 +47,7 @@ class EnqueueMixin:
     _worker: Worker | None
     execution_mode: ExecutionMode
     enqueue_connection: Callable[[], object] | None
+    schema: str | None
     around_enqueue: Callable[[str, dict[str, Any]], AbstractContextManager[object]] | None
 
     # Methods of App this mixin calls (declared for the type checker only).
@@ -81,7 +82,7 @@ class EnqueueMixin:
         target = connection
         if target is None and self.enqueue_connection is not None:
             target = self.enqueue_connection()
-        ids = run_on(target, lambda conn: db.enqueue_many(conn, specs))
+        ids = run_on(target, lambda conn: db.enqueue_many(conn, specs), schema=self.schema)
         self._after_enqueue(specs[0]["task"], earliest_run_at(specs))
         return ids
 
@@ -94,7 +95,9 @@ class EnqueueMixin:
         specs = [self._prepared(job).spec() for job in jobs]
         if not specs:
             return []
-        ids = await arun_on(connection, lambda conn: db.aenqueue_many(conn, specs))
+        ids = await arun_on(
+            connection, lambda conn: db.aenqueue_many(conn, specs), schema=self.schema
+        )
         if self.execution_mode != "external":
             await asyncio.to_thread(self._after_enqueue, specs[0]["task"], earliest_run_at(specs))
         return ids
@@ -168,7 +171,7 @@ class EnqueueMixin:
         options: dict[str, Any],
     ) -> UUID | None:
         if target is not None:
-            return enqueue_on(target, name, args, kwargs, options)
+            return enqueue_on(target, name, args, kwargs, options, self.schema)
         # The id is fixed (options["id"]), so a retry cannot duplicate the job.
         return self._pool.run_idempotent(
             lambda conn: db.enqueue(conn, name, args, kwargs, **options)
@@ -188,10 +191,10 @@ class EnqueueMixin:
             return await asyncio.to_thread(self._enqueue, name, task, args, kwargs, opts)
         args, kwargs, options = self._prepare(name, task, args, kwargs, opts)
         if self.around_enqueue is None:
-            job_id = await aenqueue_on(target, name, args, kwargs, options)
+            job_id = await aenqueue_on(target, name, args, kwargs, options, self.schema)
         else:
             with self.around_enqueue(name, options):
-                job_id = await aenqueue_on(target, name, args, kwargs, options)
+                job_id = await aenqueue_on(target, name, args, kwargs, options, self.schema)
         if job_id is None:
             log_refusal(task, name, options)
             return None

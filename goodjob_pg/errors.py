@@ -27,6 +27,7 @@ Hierarchy::
      |         |    +-- InvalidBatchArgumentError    GJ031
      |         |    +-- ArgumentsTooLargeError       GJ050
      |         |    +-- InvalidSettingError          GJ051
+     |         |    +-- InvalidSchemaError           GJ060 (also raised before SQL, by App and CLI)
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
      |         +-- JobStateError                     GJ011 not allowed in the job's state
@@ -72,6 +73,7 @@ __all__ = [
     "InvalidOperatorArgumentError",
     "InvalidQueueNameError",
     "InvalidQueueSelectorError",
+    "InvalidSchemaError",
     "InvalidSettingError",
     "InvalidTaskDefinitionError",
     "InvalidTaskNameError",
@@ -264,6 +266,12 @@ class InvalidSettingError(InvalidInputError):
     sqlstate = "GJ051"
 
 
+class InvalidSchemaError(InvalidInputError):
+    """GJ060: a schema name that cannot hold an install (its NOTIFY channel would not fit)."""
+
+    sqlstate = "GJ060"
+
+
 SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -289,6 +297,7 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         InvalidConcurrencyKeyError,
         ArgumentsTooLargeError,
         InvalidSettingError,
+        InvalidSchemaError,
     )
 }
 

@@ -101,7 +101,7 @@ class InlineRunner:
         if self._conn is not None and self._process_id is not None and not self._conn.closed:
             return self._conn, self._process_id
         self._drop_connection()
-        conn = psycopg.connect(self._app.database_url, autocommit=True)
+        conn = psycopg.connect(self._app.conninfo, autocommit=True)
         try:
             process_id = db.register_process(
                 conn, socket.gethostname(), os.getpid(), "*", {"mode": "inline"}

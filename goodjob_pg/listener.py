@@ -1,8 +1,8 @@
 """The lease-and-listen connection of a worker process.
 
 One connection per worker holds the process lease (the session advisory lock
-``goodjob_register_process`` takes) and LISTENs on channel ``goodjob``. Its
-thread:
+``goodjob_register_process`` takes) and LISTENs on its install's channel
+(``goodjob`` in schema public, ``goodjob_<schema>`` elsewhere). Its thread:
 
 * turns notifications into pool wake-ups (the payload is only a hint: a
   queue name and, for future jobs, a run time for the wake-up cache);
@@ -32,19 +32,32 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import psycopg
+from psycopg import sql
 
 from . import db
 from .errors import ProcessLeaseError
 from .reconnect import Backoff, Watchdog, close_quietly, connect
 from .wakeups import RunTimeCache, parse_payload
 
-__all__ = ["CHANNEL", "Listener", "ListenerHooks"]
+__all__ = ["CHANNEL", "Listener", "ListenerHooks", "channel_of"]
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "goodjob"
+CHANNEL = "goodjob"  # the channel of an install in schema public; see channel_of()
 _MAX_WAIT = 0.1  # longest single wait for notifications: bounds stop latency
 _MIN_RELOAD_INTERVAL = 0.25  # requested cache reloads (a pool started waiting): at most this often
+
+
+def channel_of(conn: psycopg.Connection[Any]) -> str:
+    """The NOTIFY channel of the install the connection's search_path finds.
+
+    ``goodjob`` in schema public, ``goodjob_<schema>`` elsewhere (SQL's
+    ``goodjob__channel()``), so workers of two installs in one database never
+    wake each other.
+    """
+    row = conn.execute("select goodjob__channel()").fetchone()
+    assert row is not None and isinstance(row[0], str)
+    return row[0]
 
 
 class ListenerHooks(Protocol):
@@ -214,7 +227,7 @@ class Listener:
                     self._on_connect(conn)
                     self._on_connect = None
                 if self._listen:
-                    conn.execute(f"listen {CHANNEL}")
+                    conn.execute(sql.SQL("listen {}").format(sql.Identifier(channel_of(conn))))
                 self._register(conn)
                 if self._listen:
                     # Private channel for the self-ping: goodjob_ping_<process id hex>.

@@ -12,6 +12,12 @@ the same time against the same database:
 3. A version already in ``goodjob_migrations`` is skipped. Otherwise the file
    runs; its first statement inserts its own row, so the runner never does.
 
+With ``schema=`` the runner creates that schema if it is missing and installs
+there (``goodjob_migrations`` included); without, the install goes to the
+first schema of the connection's search_path, normally ``public``. The
+migration lock is the same for every schema of a database: migrations of two
+installs take turns, which is harmless.
+
 The migration files ship inside the wheel as package data
 (``goodjob_pg/_sql/migrations``); in a source checkout they are read from
 ``<repo>/sql/migrations``.
@@ -26,7 +32,10 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.pq import TransactionStatus
+
+from .schemas import check_schema
 
 __all__ = [
     "LOCK_KEY",
@@ -134,7 +143,10 @@ def check_server_version(server_version_num: int, server_version: str) -> None:
 
 
 def apply_migrations(
-    conninfo: str | psycopg.Connection[Any], directory: Path | str | None = None
+    conninfo: str | psycopg.Connection[Any],
+    directory: Path | str | None = None,
+    *,
+    schema: str | None = None,
 ) -> list[tuple[str, bool]]:
     """Apply every migration not yet applied, in order, one transaction each.
 
@@ -145,37 +157,65 @@ def apply_migrations(
         migrations run inside its transaction, one savepoint each, and commit
         with it (what Alembic and Django migrations need).
     :param directory: the migration files; defaults to the packaged ones.
+    :param schema: install into this schema (created if missing); on a
+        caller's connection the search_path is set for its transaction only.
     :returns: one ``(version_name, applied_now)`` pair per migration file, e.g.
         ``[("0001_core", True)]``; ``applied_now`` is false when it was
         already applied.
     :raises MigrationError: the server is too old, a file is misnamed, or a
         migration failed (the database error is chained).
+    :raises InvalidSchemaError: ``schema`` is not a lowercase SQL name of 1
+        to 55 characters.
     """
     migrations = find_migrations(directory)
+    if schema is not None:
+        check_schema(schema)
     if isinstance(conninfo, psycopg.Connection):
         conn = conninfo
         if not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE:
             conn.execute("select 1")  # open the caller's transaction, so ours are savepoints
         _check_server(conn)
+        _enter_schema(conn, schema, local=not conn.autocommit)
         return [(m.full_name, _apply_one(conn, m)) for m in migrations]
     with _connect(conninfo) as conn:
         _check_server(conn)
+        _enter_schema(conn, schema, local=False)
         return [(m.full_name, _apply_one(conn, m)) for m in migrations]
 
 
-def pending_migrations(conninfo: str, directory: Path | str | None = None) -> list[str]:
+def _enter_schema(conn: psycopg.Connection[Any], schema: str | None, *, local: bool) -> None:
+    """Create ``schema`` if missing and make it the whole search_path."""
+    if schema is None:
+        return
+    try:
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        conn.execute(
+            "select pg_catalog.set_config('search_path', pg_catalog.quote_ident(%s), %s)",
+            (schema, local),
+        )
+    except psycopg.Error as exc:
+        raise MigrationError(f"cannot use schema {schema!r}: {exc}") from exc
+
+
+def pending_migrations(
+    conninfo: str, directory: Path | str | None = None, *, schema: str | None = None
+) -> list[str]:
     """Return the names (``"0001_core"``) of the migrations not yet applied.
 
     :param conninfo: a libpq URL or key=value string.
     :param directory: the migration files; defaults to the packaged ones.
+    :param schema: the install's schema; default: the search_path's first.
     """
     migrations = find_migrations(directory)
+    table = (
+        "goodjob_migrations" if schema is None else f'"{check_schema(schema)}".goodjob_migrations'
+    )
     with _connect(conninfo) as conn:
         _check_server(conn)
-        exists = conn.execute("select to_regclass('goodjob_migrations') is not null").fetchone()
+        exists = conn.execute("select to_regclass(%s) is not null", (table,)).fetchone()
         applied: set[str] = set()
         if exists and exists[0]:
-            rows = conn.execute("select version from goodjob_migrations")
+            rows = conn.execute(sql.SQL("select version from {}").format(sql.SQL(table)))
             applied = {str(row[0]) for row in rows}
     return [m.full_name for m in migrations if m.version not in applied]
 

@@ -24,6 +24,7 @@ from .hooks import Callback as HookCallback
 from .hooks import Hooks
 from .jobs import Job
 from .options import NO_OPTIONS, EnqueueOptions, Enqueuer
+from .schemas import check_schema, env_schema, with_schema
 from .tasks import Backoff, ExceptionTypes, Task, TaskOptions
 from .tasks import default_task_name as _default_task_name
 
@@ -74,6 +75,11 @@ class App(EnqueueMixin):
         enqueue_connection: called at each enqueue without ``connection=``
             for the connection to write on (anything ``connection=`` takes);
             the Django integration passes Django's own. Default: the App's pool.
+        schema: the schema goodjob-pg is installed in (default
+            ``GOODJOB_SCHEMA``, else whatever the connection's search_path
+            finds, normally ``public``). Every connection the App opens uses
+            ``search_path`` = this schema; on a caller's connection the
+            App sets it for its own statements only and restores it.
 
     The constructor does not touch the database; the pool opens on first use.
     ``close()`` (or leaving ``with app:``) releases connections and stops
@@ -92,13 +98,16 @@ class App(EnqueueMixin):
         around_job: Callable[[Job], AbstractContextManager[object]] | None = None,
         around_enqueue: Callable[[str, dict[str, Any]], AbstractContextManager[object]]
         | None = None,
+        schema: str | None = None,
     ) -> None:
         if execution_mode not in _MODES:
             raise ValueError(
                 f"execution_mode must be one of {', '.join(_MODES)}, not {execution_mode!r}"
             )
         url = database_url if database_url is not None else _env_database_url()
-        self._pool = LazyPool(url, pool_size)
+        self._database_url = url
+        self._schema = check_schema(schema) if schema is not None else env_schema()
+        self._pool = LazyPool(with_schema(url, self._schema), pool_size)
         self.execution_mode: ExecutionMode = execution_mode
         self.on_error = on_error
         self.enqueue_connection = enqueue_connection
@@ -115,24 +124,48 @@ class App(EnqueueMixin):
         self.cron: dict[str, Mapping[str, Any]] = dict(cron or {})
 
     def __repr__(self) -> str:
-        return f"<App mode={self.execution_mode} tasks={len(self._tasks)}>"
+        schema = f" schema={self._schema}" if self._schema is not None else ""
+        return f"<App mode={self.execution_mode}{schema} tasks={len(self._tasks)}>"
 
     # --- configuration ---------------------------------------------------------------------
 
     @property
     def database_url(self) -> str:
-        """The conninfo used for every connection ("" means libpq defaults).
+        """The database's conninfo as given ("" means libpq defaults).
 
         Settable until the App first connects (the CLI's --database-url does this).
         """
-        return self._pool.conninfo
+        return self._database_url
 
     @database_url.setter
     def database_url(self, value: str) -> None:
+        self._configure(value, self._schema)
+
+    @property
+    def schema(self) -> str | None:
+        """The schema of the install (None: the connection's search_path decides).
+
+        Settable until the App first connects (the CLI's --schema does this).
+        """
+        return self._schema
+
+    @schema.setter
+    def schema(self, value: str | None) -> None:
+        self._configure(self._database_url, None if value is None else check_schema(value))
+
+    @property
+    def conninfo(self) -> str:
+        """What every connection of the App uses: ``database_url`` plus the schema's search_path."""
+        return self._pool.conninfo
+
+    def _configure(self, database_url: str, schema: str | None) -> None:
         with self._lock:
             if self._inline is not None or self._worker is not None:
-                raise RuntimeError("database_url cannot change once the App has connected")
-            self._pool.conninfo = value
+                raise RuntimeError(
+                    "database_url and schema cannot change once the App has connected"
+                )
+            self._pool.conninfo = with_schema(database_url, schema)
+            self._database_url, self._schema = database_url, schema
 
     @property
     def tasks(self) -> Mapping[str, Task[Any, Any]]:

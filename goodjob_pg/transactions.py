@@ -17,6 +17,10 @@ transaction, and workers hear its NOTIFY only at commit:
 
 SQLAlchemy and Django are recognised by their module names, so neither is
 imported unless it is used.
+
+With an App in a named schema (``schema=``), the statements run inside
+:func:`goodjob_pg.schemas.scoped_search_path`: the caller's search_path is
+set to that schema for them and restored after, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from . import db
+from .schemas import ascoped_search_path, scoped_search_path
 
 __all__ = ["aenqueue_on", "arun_on", "enqueue_on", "is_async_connection", "run_on"]
 
@@ -45,13 +50,41 @@ def is_async_connection(target: object) -> bool:
     )
 
 
-def run_on(target: object, fn: Callable[[db.Executor], T]) -> T:
+def _in_schema(fn: Callable[[db.Executor], T], schema: str | None) -> Callable[[db.Executor], T]:
+    if schema is None:
+        return fn
+
+    def call(executor: db.Executor) -> T:
+        conn = executor if isinstance(executor, psycopg.Connection) else executor.connection
+        with scoped_search_path(conn, schema):
+            return fn(executor)
+
+    return call
+
+
+def _ain_schema(
+    fn: Callable[[db.AsyncExecutor], Awaitable[T]], schema: str | None
+) -> Callable[[db.AsyncExecutor], Awaitable[T]]:
+    if schema is None:
+        return fn
+
+    async def call(executor: db.AsyncExecutor) -> T:
+        conn = executor if isinstance(executor, psycopg.AsyncConnection) else executor.connection
+        async with ascoped_search_path(conn, schema):
+            return await fn(executor)
+
+    return call
+
+
+def run_on(target: object, fn: Callable[[db.Executor], T], *, schema: str | None = None) -> T:
     """Call ``fn`` with the psycopg connection or cursor ``target`` stands for.
 
     A pool lends a connection for the call (committed when given back); a
     SQLAlchemy or Django connection gives its psycopg connection, in its
     transaction. An async ``target`` is a TypeError (use :func:`arun_on`).
+    With ``schema``, ``fn`` runs with the search_path set to it (then restored).
     """
+    fn = _in_schema(fn, schema)
     if isinstance(target, _SYNC):
         return fn(target)
     if isinstance(target, ConnectionPool):
@@ -62,8 +95,11 @@ def run_on(target: object, fn: Callable[[db.Executor], T]) -> T:
     return fn(_foreign_connection(target))
 
 
-async def arun_on(target: object, fn: Callable[[db.AsyncExecutor], Awaitable[T]]) -> T:
+async def arun_on(
+    target: object, fn: Callable[[db.AsyncExecutor], Awaitable[T]], *, schema: str | None = None
+) -> T:
     """:func:`run_on` for an async ``target``."""
+    fn = _ain_schema(fn, schema)
     if isinstance(target, _ASYNC):
         return await fn(target)
     if isinstance(target, AsyncConnectionPool):
@@ -77,20 +113,34 @@ async def arun_on(target: object, fn: Callable[[db.AsyncExecutor], Awaitable[T]]
 
 
 def enqueue_on(
-    target: object, task: str, args: Sequence[Any], kwargs: dict[str, Any], options: Any
+    target: object,
+    task: str,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    options: Any,
+    schema: str | None = None,
 ) -> UUID | None:
     """Enqueue one job through ``target`` (see the module docstring); returns its id.
 
-    ``options`` are :func:`goodjob_pg.db.enqueue`'s keyword options.
+    ``options`` are :func:`goodjob_pg.db.enqueue`'s keyword options; ``schema`` the App's.
     """
-    return run_on(target, lambda conn: db.enqueue(conn, task, args, kwargs, **options))
+    return run_on(
+        target, lambda conn: db.enqueue(conn, task, args, kwargs, **options), schema=schema
+    )
 
 
 async def aenqueue_on(
-    target: object, task: str, args: Sequence[Any], kwargs: dict[str, Any], options: Any
+    target: object,
+    task: str,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    options: Any,
+    schema: str | None = None,
 ) -> UUID | None:
     """:func:`enqueue_on` for an async ``target``."""
-    return await arun_on(target, lambda conn: db.aenqueue(conn, task, args, kwargs, **options))
+    return await arun_on(
+        target, lambda conn: db.aenqueue(conn, task, args, kwargs, **options), schema=schema
+    )
 
 
 def _foreign_connection(target: object) -> psycopg.Connection[Any]:

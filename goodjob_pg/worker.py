@@ -157,7 +157,7 @@ class Worker:
     def __init__(self, app: App, config: WorkerConfig | None = None) -> None:
         self.app = app
         self.config = config if config is not None else WorkerConfig()
-        self.database_url = app.database_url
+        self.database_url = app.conninfo  # with the schema's search_path
         self.stopping = threading.Event()  # also each job's ``shutting_down``
         self.deadline: float | None = None  # monotonic shutdown deadline
         self.process_id: UUID | None = None

@@ -5,7 +5,7 @@
 -- the ones it must not have), constraints by name, storage options and
 -- persistence, the NOTIFY trigger and the views.
 begin;
-select plan(184);
+select plan(188);
 \ir helpers/goodjob_test.psql
 
 -- Tables ----------------------------------------------------------------------
@@ -43,11 +43,11 @@ select col_not_null('goodjob_executions', c, format('goodjob_executions.%s is no
 from unnest(array['finished_at', 'outcome']) as c;
 select is(
   array(select p.oid::regprocedure::text || ' ' || array_to_string(p.proconfig, ' ') from pg_proc p
-        where p.proname like 'goodjob%' and p.pronamespace = 'public'::regnamespace
+        where p.proname like 'goodjob%' and p.pronamespace = current_schema()::regnamespace
           and p.proconfig && array['jit=off']
         order by 1),
-  array['goodjob_fetch_and_lock(uuid,text,integer,timestamp with time zone) search_path=public plan_cache_mode=force_generic_plan jit=off',
-        'goodjob_report(uuid,uuid[],integer[],text[],text[],text[],text[],timestamp with time zone[],timestamp with time zone) search_path=public jit=off'],
+  array[format('goodjob_fetch_and_lock(uuid,text,integer,timestamp with time zone) search_path=%s plan_cache_mode=force_generic_plan jit=off', current_schema()),
+        format('goodjob_report(uuid,uuid[],integer[],text[],text[],text[],text[],timestamp with time zone[],timestamp with time zone) search_path=%s jit=off', current_schema())],
   'the hot-path functions never JIT-compile, and the fetch reuses one generic plan');
 
 select col_type_is('goodjob_processes', c, t, format('goodjob_processes.%s is %s', c, t))
@@ -171,29 +171,33 @@ from (values
 -- documents itself with a comment.
 select is(
   array(select p.oid::regprocedure::text from pg_proc p
-        where p.proname like 'goodjob%' and p.pronamespace = 'public'::regnamespace
+        where p.proname like 'goodjob%' and p.pronamespace = current_schema()::regnamespace
           and p.proconfig is not null
-          and not array['search_path=public'] <@ p.proconfig
+          and not array['search_path=' || current_schema()] <@ p.proconfig
         order by 1),
   '{}'::text[],
   'every goodjob_ function with a SET clause pins search_path to exactly its own schema');
 select is(
   array(select p.oid::regprocedure::text from pg_proc p
-        where p.proname like 'goodjob%' and p.pronamespace = 'public'::regnamespace and p.proconfig is null
+        where p.proname like 'goodjob%' and p.pronamespace = current_schema()::regnamespace and p.proconfig is null
         order by 1),
-  array['goodjob__queue_is_valid(text)', 'goodjob__task_is_valid(text)', 'goodjob_uuid_v7()'],
+  array['goodjob__channel()', 'goodjob__lock_class()', 'goodjob__queue_is_valid(text)',
+        'goodjob__task_is_valid(text)', 'goodjob_uuid_v7()'],
   'only the inlinable helpers and goodjob_uuid_v7 have no SET clause');
 select results_eq(
   $$select p.oid::regprocedure::text collate "default", l.lanname::text collate "default",
            p.provolatile::text collate "default", p.proparallel::text collate "default", p.prosecdef, p.proisstrict
     from pg_proc p join pg_language l on l.oid = p.prolang
     where p.oid in ('goodjob__queue_is_valid(text)'::regprocedure, 'goodjob__task_is_valid(text)'::regprocedure,
-                    'goodjob_uuid_v7()'::regprocedure)
+                    'goodjob_uuid_v7()'::regprocedure, 'goodjob__lock_class()'::regprocedure,
+                    'goodjob__channel()'::regprocedure)
     order by 1$$,
-  $$values ('goodjob__queue_is_valid(text)', 'sql', 'i', 's', false, false),
+  $$values ('goodjob__channel()', 'sql', 'i', 's', false, false),
+           ('goodjob__lock_class()', 'sql', 'i', 's', false, false),
+           ('goodjob__queue_is_valid(text)', 'sql', 'i', 's', false, false),
            ('goodjob__task_is_valid(text)', 'sql', 'i', 's', false, false),
            ('goodjob_uuid_v7()', 'sql', 'v', 's', false, false)$$,
-  'they are language sql, not strict, not security definer, parallel safe; the validity tests immutable');
+  'they are language sql, not strict, not security definer, parallel safe; all but goodjob_uuid_v7 immutable');
 
 -- Inlined: the plan of a query calling them shows their body, not the call.
 create function pg_temp.plan_of(sql text) returns text
@@ -213,11 +217,25 @@ select unalike(pg_temp.plan_of(format('select %s from (values (%L), (%L)) as v(x
 from (values ('goodjob__task_is_valid', 'goodjob__task_is_valid(v.x)'),
              ('goodjob__queue_is_valid', 'goodjob__queue_is_valid(v.x)'),
              ('goodjob_uuid_v7', 'goodjob_uuid_v7()')) as t(name, f);
+
+-- The install's lock class and channel fold into constants: the hot paths
+-- that take the leases, the wake-up gate and the concurrency-key locks, or
+-- NOTIFY, plan a literal. Schema public keeps the historical values.
+select alike(pg_temp.plan_of('select pg_try_advisory_xact_lock_shared(goodjob__lock_class(), -1), pg_notify(goodjob__channel(), ''{}'')'),
+             format('%%pg_try_advisory_xact_lock_shared(%%%s%%, %%pg_notify(%L::text%%', goodjob__lock_class(), goodjob__channel()),
+             'goodjob__lock_class() and goodjob__channel() are folded into literals');
+select unalike(pg_temp.plan_of('select pg_try_advisory_xact_lock_shared(goodjob__lock_class(), -1), pg_notify(goodjob__channel(), ''{}'')'),
+               '%goodjob\_\_%', 'no call of goodjob__lock_class() or goodjob__channel() is left in the plan');
+select is(goodjob__lock_class() = 1735028839, current_schema() = 'public',
+          'the lock class is 1735028839 in schema public and only there');
+select is(goodjob__channel(),
+          case when current_schema() = 'public' then 'goodjob' else 'goodjob_' || current_schema() end,
+          'the channel is goodjob in schema public, goodjob_<schema> elsewhere');
 select is(
   array(select p.oid::regprocedure::text from pg_proc p
         where p.proname like 'goodjob\_%' and p.proname not like 'goodjob\_\_%'
           and p.proname not like 'goodjob\_tg\_%'
-          and p.pronamespace = 'public'::regnamespace
+          and p.pronamespace = current_schema()::regnamespace
           and obj_description(p.oid, 'pg_proc') is null
         order by 1),
   '{}'::text[],
@@ -258,7 +276,7 @@ select is(
   array['goodjob_jobs_queue_priority_run_at_id_idx'],
   'the per-queue index is the only index of ready jobs');
 
-select index_is_unique('public', 'goodjob_jobs', 'goodjob_jobs_cron_key_cron_at_idx',
+select index_is_unique(current_schema(), 'goodjob_jobs', 'goodjob_jobs_cron_key_cron_at_idx',
                        'one job per (cron_key, cron_at): the cron index is unique');
 select is(
   array(select x.indexrelid::regclass::text from pg_index x
@@ -325,7 +343,7 @@ select is((select reloptions from pg_class where oid = 'goodjob_waiting_pools'::
 -- with its primary key index; every other table is logged.
 select results_eq(
   $$select c.relname::text collate "default", c.relpersistence::text collate "default" from pg_class c
-    where c.relnamespace = 'public'::regnamespace and c.relname like 'goodjob%' and c.relkind in ('r', 'i', 'S')
+    where c.relnamespace = current_schema()::regnamespace and c.relname like 'goodjob%' and c.relkind in ('r', 'i', 'S')
       and c.relpersistence <> 'p'
     order by 1$$,
   $$values ('goodjob_waiting_pools', 'u'), ('goodjob_waiting_pools_pkey', 'u')$$,
@@ -347,8 +365,8 @@ select is(
   array(select t.tgname::text || ': ' || pg_get_triggerdef(t.oid) from pg_trigger t
          where t.tgrelid = 'goodjob_jobs'::regclass and not t.tgisinternal and (t.tgtype & 1) = 1
          order by t.tgname),
-  array['goodjob_jobs_arguments_size: CREATE TRIGGER goodjob_jobs_arguments_size BEFORE INSERT ON public.goodjob_jobs FOR EACH ROW WHEN (((pg_column_size(new.args) > 1048576) OR (pg_column_size(new.kwargs) > 1048576))) EXECUTE FUNCTION goodjob_tg_jobs__arguments_size()',
-        'goodjob_jobs_batch_result: CREATE TRIGGER goodjob_jobs_batch_result AFTER UPDATE OF state ON public.goodjob_jobs FOR EACH ROW WHEN (((new.batch_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state) AND ((old.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text])) OR (new.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text]))))) EXECUTE FUNCTION goodjob_tg_jobs__batch_result()'],
+  array['goodjob_jobs_arguments_size: CREATE TRIGGER goodjob_jobs_arguments_size BEFORE INSERT ON ' || current_schema() || '.goodjob_jobs FOR EACH ROW WHEN (((pg_column_size(new.args) > 1048576) OR (pg_column_size(new.kwargs) > 1048576))) EXECUTE FUNCTION goodjob_tg_jobs__arguments_size()',
+        'goodjob_jobs_batch_result: CREATE TRIGGER goodjob_jobs_batch_result AFTER UPDATE OF state ON ' || current_schema() || '.goodjob_jobs FOR EACH ROW WHEN (((new.batch_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state) AND ((old.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text])) OR (new.state = ANY (ARRAY[''succeeded''::text, ''discarded''::text]))))) EXECUTE FUNCTION goodjob_tg_jobs__batch_result()'],
   'the row-level triggers on goodjob_jobs are the size check and the batch trigger, which WHEN clauses keep off every job under the size limit and outside a batch');
 
 -- Views ----------------------------------------------------------------------------

@@ -21,8 +21,8 @@ select goodjob_enqueue('app.total') as t1 \gset
 select is((goodjob_test.job(:'t1')).concurrency_key, 'app.total',
           'a job of a limited task enqueued without a key is keyed by the task name');
 select ok(exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.pid = pg_backend_pid()
-                  and l.classid = 1735028840 and l.objid::int = hashtext('app.total') and l.granted),
-          'the enqueue holds the key''s enqueue lock (1735028840, hashtext(key)) until commit');
+                  and l.classid = (goodjob__lock_class() + 1)::oid and l.objid::int = hashtext('app.total') and l.granted),
+          'the enqueue holds the key''s enqueue lock (goodjob__lock_class() + 1, hashtext(key)) until commit');
 
 -- total_limit ----------------------------------------------------------------------
 

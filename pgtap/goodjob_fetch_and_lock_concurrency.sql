@@ -15,7 +15,7 @@ select goodjob_enqueue('app.free', queue => 'q', concurrency_key => 'a') as pre 
 select is(array(select id from goodjob_fetch_and_lock(:'pid', 'q', 10)), array[:'pre'::uuid],
           'without perform limits defined, a keyed job is claimed like any other');
 select ok(not exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.pid = pg_backend_pid()
-                      and l.classid = 1735028841),
+                      and l.classid = (goodjob__lock_class() + 2)::oid),
           'and the fetch takes no key lock');
 select goodjob_succeed_job(:'pre', :'pid', 1);
 
@@ -36,8 +36,8 @@ select results_eq(format('select state, attempts, started_at from goodjob_jobs w
                   $$values ('queued', 0, null::timestamptz)$$,
                   'the job passed over stays queued, with no attempt used and no start');
 select ok(exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.pid = pg_backend_pid()
-                  and l.classid = 1735028841 and l.objid::int = hashtext('a') and l.granted),
-          'the claim held the key''s fetch lock (1735028841, hashtext(key)) until commit');
+                  and l.classid = (goodjob__lock_class() + 2)::oid and l.objid::int = hashtext('a') and l.granted),
+          'the claim held the key''s fetch lock (goodjob__lock_class() + 2, hashtext(key)) until commit');
 select is(array(select id from goodjob_fetch_and_lock(:'pid', 'q', 10)), '{}'::uuid[],
           'while a''s job runs, fetching again claims nothing');
 

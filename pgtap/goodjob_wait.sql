@@ -1,7 +1,7 @@
 -- goodjob_wait / goodjob_unwait: the rows of goodjob_waiting_pools that
 -- turn enqueue notifications on. Waiting and unwaiting are idempotent, per
 -- (process, pool); an unknown process (GJ009) or a null pool (GJ013) is
--- refused. The wake-up gate, advisory lock (1735028839, -1): an enqueue
+-- refused. The wake-up gate, advisory lock (goodjob__lock_class(), -1): an enqueue
 -- holds it shared until commit (when free), goodjob_wait tries to take it
 -- exclusively; nobody ever waits for it. goodjob_wait returns true and
 -- records its row when it got the gate, false (recording nothing) while
@@ -21,13 +21,13 @@ create function pg_temp.gate_modes() returns text[]
 language sql as $$
   select coalesce(array_agg(l.mode::text order by l.mode), '{}') from pg_locks l
   where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.granted
-    and l.classid = 1735028839 and l.objid = 4294967295 and l.objsubid = 2;
+    and l.classid = goodjob__lock_class() and l.objid = 4294967295 and l.objsubid = 2;
 $$;
 create function pg_temp.gate_waiters() returns int[]
 language sql as $$
   select coalesce(array_agg(l.pid order by l.pid), '{}') from pg_locks l
   where l.locktype = 'advisory' and not l.granted
-    and l.classid = 1735028839 and l.objid = 4294967295 and l.objsubid = 2;
+    and l.classid = goodjob__lock_class() and l.objid = 4294967295 and l.objsubid = 2;
 $$;
 
 select goodjob_test.process() as p \gset

@@ -1,4 +1,4 @@
--- NOTIFY on channel 'goodjob'. Notifications are sent at commit, which a
+-- NOTIFY on goodjob__channel(). Notifications are sent at commit, which a
 -- pgTAP transaction never reaches, so the jobs here are written by a second
 -- session ('sender', through dblink, autocommit) while a third ('listener')
 -- LISTENs. After each step the sender sends a sentinel notification; the
@@ -33,7 +33,7 @@ select gen_random_uuid() as waiter \gset
 select gen_random_uuid() as dead \gset
 select goodjob_test.connect('listener');
 select goodjob_test.connect('sender');
-select dblink_exec('listener', 'listen goodjob') as listening \gset
+select dblink_exec('listener', format('listen %I', goodjob__channel())) as listening \gset
 select dblink_exec('sender', 'set timezone = ''UTC''') as utc \gset
 select t.id as waiter from dblink('listener', format($$select goodjob_register_process('pgtap-waiter', 1, '*', id => %L)$$,
                                                      :'waiter')) as t(id uuid) \gset
@@ -50,9 +50,9 @@ declare
 begin
   -- dblink, not dblink_exec: the statement may return rows (of one column).
   perform * from dblink('sender', sql) as t(result text);
-  perform dblink_exec('sender', format('notify goodjob, %L', v_sentinel));
+  perform dblink_exec('sender', format('notify %I, %L', goodjob__channel(), v_sentinel));
   for i in 1..1000 loop
-    for v_payload in select n.extra from dblink_get_notify('listener') as n where n.notify_name = 'goodjob' loop
+    for v_payload in select n.extra from dblink_get_notify('listener') as n where n.notify_name = goodjob__channel() loop
       if v_payload = v_sentinel then
         return query select p::jsonb from unnest(v_payloads) as p;
         return;

@@ -2,6 +2,8 @@
 # Apply sql/migrations/NNNN_*.sql to a database with psql.
 #
 #   sql/install.sh [DATABASE_URL]    (default: $DATABASE_URL, then the local server)
+#   SCHEMA=jobs sql/install.sh ...  installs into schema jobs (created if missing)
+#                                    instead of the first schema on the search_path
 #   GOODJOB_MIGRATIONS_DIR overrides the directory (for tests).
 #
 # Same protocol as goodjob_pg/migrations.py, so both may run at once: each file
@@ -14,6 +16,20 @@ url=${1:-${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}}
 dir=$(cd "${GOODJOB_MIGRATIONS_DIR:-$(dirname "$0")/migrations}" && pwd)
 
 psql_() { psql -X -q -v ON_ERROR_STOP=1 -d "$url" "$@"; }
+
+schema=${SCHEMA:-}
+if [[ -n $schema ]]; then
+    # Same rule as goodjob-pg migrate --schema: a lowercase identifier whose
+    # NOTIFY channel goodjob_<schema> fits in 63 bytes.
+    if [[ ! $schema =~ ^[a-z_][a-z0-9_]{0,54}$ || $schema == pg_* ]]; then
+        echo "bad SCHEMA '$schema': expected a lowercase SQL name (a-z, 0-9, _) of at most 55 characters, not starting with pg_" >&2
+        exit 1
+    fi
+    psql_ -c "set client_min_messages = warning; create schema if not exists \"$schema\""
+    # Every session below works in that schema only: the tables, the
+    # functions and goodjob_migrations go there.
+    export PGOPTIONS="${PGOPTIONS:-} -c search_path=\"$schema\""
+fi
 
 version_num=$(psql_ -At -c "select current_setting('server_version_num')")
 if (( version_num < 130000 )); then

@@ -4,6 +4,13 @@
 --
 --   make install-roles DATABASE_URL=postgresql://postgres@host/db
 --   psql -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f sql/roles.sql
+--   make install-roles SCHEMA=jobs ...   (an install in schema jobs)
+--
+-- Roles belong to the cluster, not to a schema: run for two installs, it
+-- gives the same four roles rights in both schemas. To keep two
+-- applications' roles apart, give their login roles only the USAGE of their
+-- own schema (revoke usage on schema ... from the goodjob_* role you grant,
+-- or grant per-schema login roles the functions directly).
 --
 -- It is idempotent. Why after every migrate: a migration that replaces a
 -- function (create or replace) resets the attributes set here.
@@ -102,5 +109,9 @@ begin
         end);
     end if;
   end loop;
+  -- The install's lock class and NOTIFY channel: constants, read by a
+  -- worker to know where to LISTEN (invoker rights are enough).
+  execute format('grant execute on function %I.goodjob__channel(), %I.goodjob__lock_class() to goodjob_worker',
+                 v_schema, v_schema);
 end
 $roles$;

@@ -31,6 +31,20 @@ end
 $_$;
 
 --
+-- Name: goodjob__channel(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__channel() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$select 'goodjob'$$;
+
+--
+-- Name: FUNCTION goodjob__channel(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob__channel() IS 'This install''s NOTIFY channel: goodjob in schema public, goodjob_<schema> elsewhere. Workers LISTEN on it.';
+
+--
 -- Name: goodjob__check_args(jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -530,7 +544,7 @@ begin
     into v_count, v_queues
   from interrupted i;
 
-  perform pg_notify('goodjob', json_build_object('queue', q)::text) from unnest(v_queues) as q;
+  perform pg_notify(goodjob__channel(), json_build_object('queue', q)::text) from unnest(v_queues) as q;
   return v_count;
 end
 $$;
@@ -569,10 +583,24 @@ CREATE FUNCTION public.goodjob__live_lease_keys() RETURNS SETOF integer
     AS $$
   select l.objid::int
   from pg_catalog.pg_locks l
-  where l.locktype = 'advisory' and l.classid = 1735028839 and l.objsubid = 2
+  where l.locktype = 'advisory' and l.classid = goodjob__lock_class() and l.objsubid = 2
     and l.granted and l.objid <> 0
     and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = current_database())
 $$;
+
+--
+-- Name: goodjob__lock_class(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob__lock_class() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$select 1735028839$$;
+
+--
+-- Name: FUNCTION goodjob__lock_class(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob__lock_class() IS 'This install''s advisory-lock class, the first key of every lock it takes: leases (class, lease_key), the wake-up gate (class, -1), concurrency keys (class + 1 and class + 2, hashtext(key)). 1735028839 in schema public, derived from the schema name elsewhere.';
 
 --
 -- Name: goodjob__locked_batch(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -701,7 +729,7 @@ CREATE FUNCTION public.goodjob__refused_elements(jobs jsonb) RETURNS bigint[]
     SET search_path TO 'public'
     AS $$
 begin
-  perform pg_advisory_xact_lock(1735028840, x.h)
+  perform pg_advisory_xact_lock(goodjob__lock_class() + 1, x.h)
   from (select distinct hashtext(coalesce(e.job ->> 'concurrency_key', t.name)) as h
           from jsonb_array_elements(jobs) e(job)
           join goodjob_tasks t on t.name = e.job ->> 'task'
@@ -1116,9 +1144,9 @@ begin
   -- returns false and it registers again).
   if v_lease is not null and exists (
        select 1 from pg_catalog.pg_locks l
-        where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = 1735028839
+        where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = goodjob__lock_class()
           and l.objid = v_lease::oid and l.objsubid = 2 and l.granted) then
-    perform pg_advisory_unlock(1735028839, v_lease);
+    perform pg_advisory_unlock(goodjob__lock_class(), v_lease);
   end if;
   return v_count;
 end
@@ -1235,7 +1263,7 @@ begin
               v_def.enqueue_throttle_limit, v_def.perform_throttle_limit) is not null then
     v_key := coalesce(v_key, goodjob_enqueue.task);
     if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.enqueue_throttle_limit) is not null then
-      perform pg_advisory_xact_lock(1735028840, hashtext(v_key));
+      perform pg_advisory_xact_lock(goodjob__lock_class() + 1, hashtext(v_key));
       if goodjob__enqueue_slots(v_key, v_def) < 1 then
         if goodjob_enqueue.id is not null
            and exists (select 1 from goodjob_jobs j where j.id = goodjob_enqueue.id) then
@@ -1673,7 +1701,7 @@ begin
   -- the previous start restored.
   if exists (select 1 from unnest(v_claimed) c
               where c.concurrency_key is not null and c.task = any(v_limited_tasks)) then
-    perform pg_advisory_xact_lock(1735028841, x.h)
+    perform pg_advisory_xact_lock(goodjob__lock_class() + 2, x.h)
     from (select distinct hashtext(c.concurrency_key) as h from unnest(v_claimed) c
            where c.concurrency_key is not null and c.task = any(v_limited_tasks)
            order by 1) x;
@@ -1788,8 +1816,8 @@ begin
     -- must not take it again, or one deregister would leave it held.
     if not exists (select 1 from pg_catalog.pg_locks l
                    where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.granted
-                     and l.classid = 1735028839 and l.objid::int = v_lease and l.objsubid = 2)
-       and not pg_try_advisory_lock(1735028839, v_lease) then
+                     and l.classid = goodjob__lock_class() and l.objid::int = v_lease and l.objsubid = 2)
+       and not pg_try_advisory_lock(goodjob__lock_class(), v_lease) then
       raise exception 'process % is alive in another session', v_id using errcode = 'GJ009';
     end if;
     update goodjob_processes p
@@ -1806,7 +1834,7 @@ begin
   returning p.lease_key into v_lease;
   -- The sequence cycles, so after 2^31 registrations a key can repeat; a key
   -- still locked by someone else is then refused rather than shared.
-  if not pg_try_advisory_lock(1735028839, v_lease) then
+  if not pg_try_advisory_lock(goodjob__lock_class(), v_lease) then
     raise exception 'lease key % is already held', v_lease using errcode = 'GJ009';
   end if;
   return v_id;
@@ -1817,7 +1845,7 @@ $$;
 -- Name: FUNCTION goodjob_register_process(hostname text, pid integer, queues text, state jsonb, id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_register_process(hostname text, pid integer, queues text, state jsonb, id uuid) IS 'Register a worker process and take its lease: a session-level advisory lock (1735028839, lease_key) held by the calling session until it ends or goodjob_deregister_process is called. Keep that connection open. Passing the id of a registered process whose lease is free takes that lease again (reconnect). Returns the process id. Errors: GJ009 when the lease is held by another session.';
+COMMENT ON FUNCTION public.goodjob_register_process(hostname text, pid integer, queues text, state jsonb, id uuid) IS 'Register a worker process and take its lease: a session-level advisory lock (goodjob__lock_class(), lease_key) held by the calling session until it ends or goodjob_deregister_process is called. Keep that connection open. Passing the id of a registered process whose lease is free takes that lease again (reconnect). Returns the process id. Errors: GJ009 when the lease is held by another session.';
 
 --
 -- Name: goodjob_report(uuid, uuid[], integer[], text[], text[], text[], text[], timestamp with time zone[], timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -2020,7 +2048,7 @@ begin
   if not found then
     perform goodjob__job_state_error(goodjob_reschedule_job.id, 'reschedule', 'scheduled or queued');
   end if;
-  perform pg_notify('goodjob', case when goodjob_reschedule_job.run_at > now()
+  perform pg_notify(goodjob__channel(), case when goodjob_reschedule_job.run_at > now()
                                     then json_build_object('queue', v_queue, 'run_at', goodjob_reschedule_job.run_at)
                                     else json_build_object('queue', v_queue) end::text);
   return goodjob_reschedule_job.id;
@@ -2101,7 +2129,7 @@ begin
       or (p.kind = 'label' and p.name = goodjob_resume.label);
   get diagnostics v_deleted = row_count;
   if v_deleted > 0 and goodjob_resume.queue is not null then
-    perform pg_notify('goodjob', json_build_object('queue', goodjob_resume.queue)::text);
+    perform pg_notify(goodjob__channel(), json_build_object('queue', goodjob_resume.queue)::text);
   end if;
 end
 $$;
@@ -2131,7 +2159,7 @@ begin
   if not found then
     perform goodjob__job_state_error(goodjob_retry_job.id, 'retry', 'discarded, scheduled or queued');
   end if;
-  perform pg_notify('goodjob', json_build_object('queue', v_queue)::text);
+  perform pg_notify(goodjob__channel(), json_build_object('queue', v_queue)::text);
   return goodjob_retry_job.id;
 end
 $$;
@@ -2272,13 +2300,13 @@ begin
   -- transaction's own (repeatable read, serializable), notify anyway. A try
   -- lock never makes an enqueue wait.
   if current_setting('transaction_isolation') = 'read committed'
-     and pg_try_advisory_xact_lock_shared(1735028839, -1) then
+     and pg_try_advisory_xact_lock_shared(goodjob__lock_class(), -1) then
     if not exists (select 1 from goodjob_waiting_pools) then
       return null;
     end if;
   end if;
 
-  perform pg_notify('goodjob', case when bool_or(n.state = 'queued')
+  perform pg_notify(goodjob__channel(), case when bool_or(n.state = 'queued')
                                      then json_build_object('queue', n.queue)
                                      else json_build_object('queue', n.queue, 'run_at', min(n.run_at))
                                 end::text)
@@ -2448,7 +2476,7 @@ begin
     raise exception 'unknown process %', coalesce(goodjob_wait.process_id::text, 'null')
       using errcode = 'GJ009', hint = 'Call goodjob_register_process first (or again, after a rescue).';
   end if;
-  if not pg_try_advisory_xact_lock(1735028839, -1) then
+  if not pg_try_advisory_xact_lock(goodjob__lock_class(), -1) then
     return false;
   end if;
   insert into goodjob_waiting_pools (process_id, pool)
@@ -2462,7 +2490,7 @@ $$;
 -- Name: FUNCTION goodjob_wait(process_id uuid, pool integer); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_wait(process_id uuid, pool integer) IS 'Mark a worker pool as waiting on LISTEN goodjob: enqueues send NOTIFY only while some pool waits. Call it in its own transaction; true: fetch once more, then wait; false (enqueues were in flight, nothing changed): fetch again after a short pause and try again. Errors: GJ009, GJ013.';
+COMMENT ON FUNCTION public.goodjob_wait(process_id uuid, pool integer) IS 'Mark a worker pool as waiting on LISTEN goodjob__channel(): enqueues send NOTIFY only while some pool waits. Call it in its own transaction; true: fetch once more, then wait; false (enqueues were in flight, nothing changed): fetch again after a short pause and try again. Errors: GJ009, GJ013.';
 
 --
 -- Name: goodjob_batch_status; Type: VIEW; Schema: public; Owner: -

@@ -72,13 +72,15 @@ async def async_psycopg_connection(bind: object) -> psycopg.AsyncConnection[Any]
     return driver
 
 
-def apply_migrations(bind: object) -> list[tuple[str, bool]]:
+def apply_migrations(bind: object, *, schema: str | None = None) -> list[tuple[str, bool]]:
     """Apply goodjob-pg's pending SQL migrations inside ``bind``'s transaction.
 
     ``bind`` is a SQLAlchemy ``Connection`` or ``Session`` (Alembic's
-    ``op.get_bind()``). Returns what :func:`goodjob_pg.migrations.apply_migrations` does.
+    ``op.get_bind()``); ``schema`` installs into that schema (created if
+    missing; the search_path changes for the transaction only). Returns what
+    :func:`goodjob_pg.migrations.apply_migrations` does.
     """
-    return migrations.apply_migrations(psycopg_connection(bind))
+    return migrations.apply_migrations(psycopg_connection(bind), schema=schema)
 
 
 def _not_psycopg(driver: object) -> TypeError:

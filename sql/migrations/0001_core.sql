@@ -2,7 +2,8 @@
 -- process leases and crash rescue, NOTIFY, operator functions and views.
 --
 -- Applied by sql/install.sh (psql) and goodjob_pg.migrations (Python), each
--- inside one transaction holding pg_advisory_xact_lock(1735028839, 0).
+-- inside one transaction holding pg_advisory_xact_lock(1735028839, 0)
+-- (one lock for every schema of the database).
 -- Errors raised by public functions use SQLSTATE class GJ (see README).
 
 insert into goodjob_migrations (version, name) values ('0001', 'core');
@@ -25,6 +26,67 @@ begin
   perform pg_catalog.set_config('search_path', pg_catalog.quote_ident(pg_catalog.current_schema()), true);
 end
 $$;
+
+-- goodjob__lock_class() and goodjob__channel(): what keeps two installs in
+-- one database apart. Advisory locks and NOTIFY channels belong to the
+-- database, not to a schema, so every lock this install takes has its own
+-- class as first key (c: process leases and the wake-up gate; c + 1 and
+-- c + 2: the concurrency-key locks of 0005), and it notifies on its own
+-- channel. Schema public keeps c = 1735028839 (the bytes 'gjpg') and
+-- channel 'goodjob', so existing installs do not change; another schema s
+-- gets c = hashtext('goodjob-pg:' || s), drawn again with a counter suffix
+-- while c .. c + 2 would overlap the classes of public or of another
+-- install found in this database, and channel 'goodjob_' || s. The value is
+-- fixed at install time: both are constant, immutable SQL functions without
+-- SET, which the planner folds into a literal, so the hot paths pay nothing.
+-- (The migration lock stays (1735028839, 0) for every schema: it only
+-- makes migrations of the whole database take turns.)
+-- Errors: GJ060 when the channel 'goodjob_' || s would be longer than
+-- 63 bytes (schema names over 55 bytes), or (in theory) no class is free.
+do $$
+declare
+  v_schema text := pg_catalog.current_schema();
+  v_taken int[];
+  v_class bigint;
+  v_channel text := case when v_schema = 'public' then 'goodjob' else 'goodjob_' || v_schema end;
+begin
+  if pg_catalog.octet_length(v_channel) > 63 then
+    raise exception 'schema name % is too long for goodjob-pg: its NOTIFY channel % would exceed 63 bytes',
+      pg_catalog.quote_ident(v_schema), pg_catalog.quote_ident(v_channel)
+      using errcode = 'GJ060', hint = 'Use a schema name of at most 55 bytes.';
+  end if;
+  -- The classes of the installs already here (each body is "select <class>").
+  select pg_catalog.array_agg(pg_catalog.substring(p.prosrc, '-?[0-9]+')::int) into v_taken
+    from pg_catalog.pg_proc p
+   where p.proname = 'goodjob__lock_class' and p.pronargs = 0
+     and p.pronamespace <> (select n.oid from pg_catalog.pg_namespace n where n.nspname = v_schema);
+  v_taken := pg_catalog.array_append(coalesce(v_taken, '{}'), 1735028839);
+  if v_schema = 'public' then
+    v_class := 1735028839;
+  else
+    for n in 0 .. 99 loop
+      v_class := pg_catalog.hashtext('goodjob-pg:' || v_schema || case when n > 0 then ':' || n else '' end);
+      exit when v_class + 2 <= 2147483647
+            and not exists (select 1 from pg_catalog.unnest(v_taken) t where pg_catalog.abs(t - v_class) <= 2);
+      v_class := null;
+    end loop;
+    if v_class is null then
+      raise exception 'no free advisory-lock class for schema %', pg_catalog.quote_ident(v_schema)
+        using errcode = 'GJ060';
+    end if;
+  end if;
+  execute pg_catalog.format(
+    'create function goodjob__lock_class() returns int language sql immutable parallel safe as %L',
+    'select ' || v_class);
+  execute pg_catalog.format(
+    'create function goodjob__channel() returns text language sql immutable parallel safe as %L',
+    'select ' || pg_catalog.quote_literal(v_channel));
+end
+$$;
+comment on function goodjob__lock_class() is
+  'This install''s advisory-lock class, the first key of every lock it takes: leases (class, lease_key), the wake-up gate (class, -1), concurrency keys (class + 1 and class + 2, hashtext(key)). 1735028839 in schema public, derived from the schema name elsewhere.';
+comment on function goodjob__channel() is
+  'This install''s NOTIFY channel: goodjob in schema public, goodjob_<schema> elsewhere. Workers LISTEN on it.';
 
 -------------------------------------------------------------------------------
 -- Tables
@@ -166,7 +228,7 @@ create table goodjob_executions (
 );
 
 -- Worker processes. Each holds a session-level advisory lock on
--- (1735028839, lease_key) for its lifetime; a free lease means a dead process.
+-- (goodjob__lock_class(), lease_key) for its lifetime; a free lease means a dead process.
 create sequence goodjob_processes_lease_key_seq as int minvalue 1 cycle;
 create table goodjob_processes (
   id            uuid primary key,
@@ -385,7 +447,7 @@ comment on function goodjob_backoff_seconds(text, double precision, int) is
 -- goodjob_enqueue: write one job. Null options take the task definition's
 -- defaults, then the global ones (queue 'default', priority 0,
 -- max_attempts 25). A given id that exists returns that job unchanged.
--- Side effects: the insert trigger NOTIFYs channel 'goodjob'.
+-- Side effects: the insert trigger NOTIFYs channel goodjob__channel().
 -- Errors: GJ001 task, GJ002 args, GJ003 kwargs, GJ004 queue, GJ005
 -- max_attempts, GJ006 labels.
 create function goodjob_enqueue(
@@ -599,7 +661,7 @@ comment on function goodjob_enqueue_many(jsonb) is
 -- NOTIFY on insert (statement level)
 -------------------------------------------------------------------------------
 
--- One notification per queue per statement on channel 'goodjob'. Payloads:
+-- One notification per queue per statement on goodjob__channel(). Payloads:
 -- {"queue": "q"} when ready jobs arrived, {"queue": "q", "run_at": "..."}
 -- with the earliest run time when only future jobs arrived. Identical
 -- payloads are folded by Postgres within a transaction. Sent only while a
@@ -623,13 +685,13 @@ begin
   -- transaction's own (repeatable read, serializable), notify anyway. A try
   -- lock never makes an enqueue wait.
   if current_setting('transaction_isolation') = 'read committed'
-     and pg_try_advisory_xact_lock_shared(1735028839, -1) then
+     and pg_try_advisory_xact_lock_shared(goodjob__lock_class(), -1) then
     if not exists (select 1 from goodjob_waiting_pools) then
       return null;
     end if;
   end if;
 
-  perform pg_notify('goodjob', case when bool_or(n.state = 'queued')
+  perform pg_notify(goodjob__channel(), case when bool_or(n.state = 'queued')
                                      then json_build_object('queue', n.queue)
                                      else json_build_object('queue', n.queue, 'run_at', min(n.run_at))
                                 end::text)
@@ -655,13 +717,13 @@ create function goodjob__live_lease_keys() returns setof int
 language sql stable set search_path from current as $$
   select l.objid::int
   from pg_catalog.pg_locks l
-  where l.locktype = 'advisory' and l.classid = 1735028839 and l.objsubid = 2
+  where l.locktype = 'advisory' and l.classid = goodjob__lock_class() and l.objsubid = 2
     and l.granted and l.objid <> 0
     and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = current_database())
 $$;
 
 -- goodjob_register_process: start a process's lease on the calling session.
--- Takes the session-level advisory lock (1735028839, lease_key), held until
+-- Takes the session-level advisory lock (goodjob__lock_class(), lease_key), held until
 -- the session ends or the process deregisters. With the id of an existing
 -- process whose lease is free (a reconnect), takes the same lease again.
 -- Errors: GJ009 when the id is held by another live session.
@@ -692,8 +754,8 @@ begin
     -- must not take it again, or one deregister would leave it held.
     if not exists (select 1 from pg_catalog.pg_locks l
                    where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.granted
-                     and l.classid = 1735028839 and l.objid::int = v_lease and l.objsubid = 2)
-       and not pg_try_advisory_lock(1735028839, v_lease) then
+                     and l.classid = goodjob__lock_class() and l.objid::int = v_lease and l.objsubid = 2)
+       and not pg_try_advisory_lock(goodjob__lock_class(), v_lease) then
       raise exception 'process % is alive in another session', v_id using errcode = 'GJ009';
     end if;
     update goodjob_processes p
@@ -710,14 +772,14 @@ begin
   returning p.lease_key into v_lease;
   -- The sequence cycles, so after 2^31 registrations a key can repeat; a key
   -- still locked by someone else is then refused rather than shared.
-  if not pg_try_advisory_lock(1735028839, v_lease) then
+  if not pg_try_advisory_lock(goodjob__lock_class(), v_lease) then
     raise exception 'lease key % is already held', v_lease using errcode = 'GJ009';
   end if;
   return v_id;
 end
 $$;
 comment on function goodjob_register_process(text, int, text, jsonb, uuid) is
-  'Register a worker process and take its lease: a session-level advisory lock (1735028839, lease_key) held by the calling session until it ends or goodjob_deregister_process is called. Keep that connection open. Passing the id of a registered process whose lease is free takes that lease again (reconnect). Returns the process id. Errors: GJ009 when the lease is held by another session.';
+  'Register a worker process and take its lease: a session-level advisory lock (goodjob__lock_class(), lease_key) held by the calling session until it ends or goodjob_deregister_process is called. Keep that connection open. Passing the id of a registered process whose lease is free takes that lease again (reconnect). Returns the process id. Errors: GJ009 when the lease is held by another session.';
 
 -- goodjob_heartbeat: record that a process is alive; false if its row is gone
 -- (it was rescued as dead and must register again).
@@ -754,7 +816,7 @@ begin
     raise exception 'unknown process %', coalesce(goodjob_wait.process_id::text, 'null')
       using errcode = 'GJ009', hint = 'Call goodjob_register_process first (or again, after a rescue).';
   end if;
-  if not pg_try_advisory_xact_lock(1735028839, -1) then
+  if not pg_try_advisory_xact_lock(goodjob__lock_class(), -1) then
     return false;
   end if;
   insert into goodjob_waiting_pools (process_id, pool)
@@ -764,7 +826,7 @@ begin
 end
 $$;
 comment on function goodjob_wait(uuid, int) is
-  'Mark a worker pool as waiting on LISTEN goodjob: enqueues send NOTIFY only while some pool waits. Call it in its own transaction; true: fetch once more, then wait; false (enqueues were in flight, nothing changed): fetch again after a short pause and try again. Errors: GJ009, GJ013.';
+  'Mark a worker pool as waiting on LISTEN goodjob__channel(): enqueues send NOTIFY only while some pool waits. Call it in its own transaction; true: fetch once more, then wait; false (enqueues were in flight, nothing changed): fetch again after a short pause and try again. Errors: GJ009, GJ013.';
 
 -- goodjob_unwait: the pool has a backlog again and fetches on its own.
 create function goodjob_unwait(process_id uuid, pool int default 0) returns void
@@ -816,7 +878,7 @@ begin
     into v_count, v_queues
   from interrupted i;
 
-  perform pg_notify('goodjob', json_build_object('queue', q)::text) from unnest(v_queues) as q;
+  perform pg_notify(goodjob__channel(), json_build_object('queue', q)::text) from unnest(v_queues) as q;
   return v_count;
 end
 $$;
@@ -840,9 +902,9 @@ begin
   -- returns false and it registers again).
   if v_lease is not null and exists (
        select 1 from pg_catalog.pg_locks l
-        where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = 1735028839
+        where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.classid = goodjob__lock_class()
           and l.objid = v_lease::oid and l.objsubid = 2 and l.granted) then
-    perform pg_advisory_unlock(1735028839, v_lease);
+    perform pg_advisory_unlock(goodjob__lock_class(), v_lease);
   end if;
   return v_count;
 end
@@ -1306,7 +1368,7 @@ begin
   if not found then
     perform goodjob__job_state_error(goodjob_retry_job.id, 'retry', 'discarded, scheduled or queued');
   end if;
-  perform pg_notify('goodjob', json_build_object('queue', v_queue)::text);
+  perform pg_notify(goodjob__channel(), json_build_object('queue', v_queue)::text);
   return goodjob_retry_job.id;
 end
 $$;
@@ -1349,7 +1411,7 @@ begin
   if not found then
     perform goodjob__job_state_error(goodjob_reschedule_job.id, 'reschedule', 'scheduled or queued');
   end if;
-  perform pg_notify('goodjob', case when goodjob_reschedule_job.run_at > now()
+  perform pg_notify(goodjob__channel(), case when goodjob_reschedule_job.run_at > now()
                                     then json_build_object('queue', v_queue, 'run_at', goodjob_reschedule_job.run_at)
                                     else json_build_object('queue', v_queue) end::text);
   return goodjob_reschedule_job.id;
@@ -1442,7 +1504,7 @@ begin
       or (p.kind = 'label' and p.name = goodjob_resume.label);
   get diagnostics v_deleted = row_count;
   if v_deleted > 0 and goodjob_resume.queue is not null then
-    perform pg_notify('goodjob', json_build_object('queue', goodjob_resume.queue)::text);
+    perform pg_notify(goodjob__channel(), json_build_object('queue', goodjob_resume.queue)::text);
   end if;
 end
 $$;

@@ -16,9 +16,9 @@
 --
 -- Advisory transaction locks, two name spaces so that enqueuers and
 -- fetchers never wait for each other:
---   (1735028840, hashtext(key))  enqueue-side checks of a key;
---   (1735028841, hashtext(key))  fetch-side claims of a key.
--- (1735028839, *) are the process leases, the migration lock and the
+--   (goodjob__lock_class() + 1, hashtext(key))  enqueue-side checks of a key;
+--   (goodjob__lock_class() + 2, hashtext(key))  fetch-side claims of a key.
+-- (goodjob__lock_class(), *) are the process leases and the
 -- wake-up gate of 0001.
 --
 -- Errors raised here: GJ020 bad limit, GJ021 bad concurrency key.
@@ -242,11 +242,11 @@ $$;
 -- Concurrency: a task with limits (goodjob_define_concurrency) gives its job
 -- the key concurrency_key, else the task name. With enqueue-side limits
 -- (total_limit, enqueue_limit, enqueue_throttle) the check and the insert
--- run under pg_advisory_xact_lock(1735028840, hashtext(key)), held to
+-- run under pg_advisory_xact_lock(goodjob__lock_class() + 1, hashtext(key)), held to
 -- commit, so concurrent enqueues of one key take turns and never pass a
 -- limit together; over a limit nothing is written and the result is null
 -- (or the given id, when that job exists). Tasks without limits take no lock.
--- Side effects: the insert trigger NOTIFYs channel 'goodjob'.
+-- Side effects: the insert trigger NOTIFYs channel goodjob__channel().
 -- Errors: GJ001 task, GJ002 args, GJ003 kwargs, GJ004 queue, GJ005
 -- max_attempts, GJ006 labels, GJ021 concurrency_key.
 create or replace function goodjob_enqueue(
@@ -300,7 +300,7 @@ begin
               v_def.enqueue_throttle_limit, v_def.perform_throttle_limit) is not null then
     v_key := coalesce(v_key, goodjob_enqueue.task);
     if coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.enqueue_throttle_limit) is not null then
-      perform pg_advisory_xact_lock(1735028840, hashtext(v_key));
+      perform pg_advisory_xact_lock(goodjob__lock_class() + 1, hashtext(v_key));
       if goodjob__enqueue_slots(v_key, v_def) < 1 then
         if goodjob_enqueue.id is not null
            and exists (select 1 from goodjob_jobs j where j.id = goodjob_enqueue.id) then
@@ -338,14 +338,14 @@ comment on function goodjob_enqueue(text, jsonb, jsonb, text, int, timestamptz, 
 
 -- goodjob__refused_elements: the positions (from 1) of the elements of a
 -- goodjob_enqueue_many array that the enqueue-side limits of their tasks
--- refuse. Locks each limited key with pg_advisory_xact_lock(1735028840,
+-- refuse. Locks each limited key with pg_advisory_xact_lock(goodjob__lock_class() + 1,
 -- hashtext(key)) in hash order first, then counts: per key, the first
 -- elements in input order take the free slots. Elements whose id exists
 -- already are neither counted nor refused (they return their id).
 create function goodjob__refused_elements(jobs jsonb) returns bigint[]
 language plpgsql volatile set search_path from current as $$
 begin
-  perform pg_advisory_xact_lock(1735028840, x.h)
+  perform pg_advisory_xact_lock(goodjob__lock_class() + 1, x.h)
   from (select distinct hashtext(coalesce(e.job ->> 'concurrency_key', t.name)) as h
           from jsonb_array_elements(jobs) e(job)
           join goodjob_tasks t on t.name = e.job ->> 'task'
@@ -518,7 +518,7 @@ comment on function goodjob_enqueue_many(jsonb) is
 -- a count sees only claims that committed. So the claim checks the slots
 -- as its snapshot shows them (the common case needs nothing more), and then,
 -- only when it claimed jobs of limited keys, takes
--- pg_advisory_xact_lock(1735028841, hashtext(key)) for each such key in
+-- pg_advisory_xact_lock(goodjob__lock_class() + 2, hashtext(key)) for each such key in
 -- hash order and counts again with a fresh snapshot. That count sees this
 -- fetch's claims and those of every fetch that held the key before (locks
 -- are held to commit), so of two racing fetches the second finds the
@@ -695,7 +695,7 @@ begin
   -- the previous start restored.
   if exists (select 1 from unnest(v_claimed) c
               where c.concurrency_key is not null and c.task = any(v_limited_tasks)) then
-    perform pg_advisory_xact_lock(1735028841, x.h)
+    perform pg_advisory_xact_lock(goodjob__lock_class() + 2, x.h)
     from (select distinct hashtext(c.concurrency_key) as h from unnest(v_claimed) c
            where c.concurrency_key is not null and c.task = any(v_limited_tasks)
            order by 1) x;

@@ -233,13 +233,13 @@ begin
   -- transaction's own (repeatable read, serializable), notify anyway. A try
   -- lock never makes an enqueue wait.
   if current_setting('transaction_isolation') = 'read committed'
-     and pg_try_advisory_xact_lock_shared(1735028839, -1) then
+     and pg_try_advisory_xact_lock_shared(goodjob__lock_class(), -1) then
     if not exists (select 1 from goodjob_waiting_pools) then
       return null;
     end if;
   end if;
 
-  perform pg_notify('goodjob', case when bool_or(n.state = 'queued')
+  perform pg_notify(goodjob__channel(), case when bool_or(n.state = 'queued')
                                      then json_build_object('queue', n.queue)
                                      else json_build_object('queue', n.queue, 'run_at', min(n.run_at))
                                 end::text)
@@ -303,7 +303,7 @@ begin
     into v_count, v_queues
   from interrupted i;
 
-  perform pg_notify('goodjob', json_build_object('queue', q)::text) from unnest(v_queues) as q;
+  perform pg_notify(goodjob__channel(), json_build_object('queue', q)::text) from unnest(v_queues) as q;
   return v_count;
 end
 $$;

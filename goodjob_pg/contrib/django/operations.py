@@ -13,8 +13,11 @@ __all__ = ["ApplySqlMigrations"]
 
 
 def _apply(apps: Any, schema_editor: Any) -> None:
-    # Inside the Django migration's transaction: the SQL files commit with it.
-    apply_migrations(psycopg_connection(schema_editor.connection))
+    # Inside the Django migration's transaction: the SQL files commit with it,
+    # into the schema of the configured App (App(schema=) or GOODJOB_SCHEMA).
+    from .settings import get_app
+
+    apply_migrations(psycopg_connection(schema_editor.connection), schema=get_app().schema)
 
 
 class ApplySqlMigrations(migrations.RunPython):
