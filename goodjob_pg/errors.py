@@ -27,6 +27,8 @@ Hierarchy::
      |         |    +-- InvalidBatchArgumentError    GJ031
      |         |    +-- ArgumentsTooLargeError       GJ050
      |         |    +-- InvalidSettingError          GJ051
+     |         |    +-- InvalidStaleThresholdError   GJ070
+     |         |    +-- InvalidAsOfError             GJ071
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
      |         +-- JobStateError                     GJ011 not allowed in the job's state
@@ -60,6 +62,7 @@ __all__ = [
     "GoodjobError",
     "InterruptError",
     "InvalidArgsError",
+    "InvalidAsOfError",
     "InvalidBatchArgumentError",
     "InvalidConcurrencyKeyError",
     "InvalidConcurrencyLimitError",
@@ -73,6 +76,7 @@ __all__ = [
     "InvalidQueueNameError",
     "InvalidQueueSelectorError",
     "InvalidSettingError",
+    "InvalidStaleThresholdError",
     "InvalidTaskDefinitionError",
     "InvalidTaskNameError",
     "JobNotFoundError",
@@ -264,6 +268,18 @@ class InvalidSettingError(InvalidInputError):
     sqlstate = "GJ051"
 
 
+class InvalidStaleThresholdError(InvalidInputError):
+    """GJ070: a stale-process threshold that is null, zero or negative."""
+
+    sqlstate = "GJ070"
+
+
+class InvalidAsOfError(InvalidInputError):
+    """GJ071: a null ``as_of`` given to goodjob_terminate_stale_processes."""
+
+    sqlstate = "GJ071"
+
+
 SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -289,6 +305,8 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         InvalidConcurrencyKeyError,
         ArgumentsTooLargeError,
         InvalidSettingError,
+        InvalidStaleThresholdError,
+        InvalidAsOfError,
     )
 }
 
