@@ -8,8 +8,14 @@ thread:
   queue name and, for future jobs, a run time for the wake-up cache);
 * heartbeats the process row every ``heartbeat_interval`` seconds and
   self-pings (NOTIFY on a private channel, expecting the echo) to detect a
-  connection that no longer delivers notifications;
-* rescues the jobs of dead processes every ``rescue_interval`` seconds;
+  connection that no longer delivers notifications; a heartbeat that gets no
+  answer within twice the ping timeout counts as a dead link too, so a
+  black-holed connection is noticed within ``heartbeat_interval + 2 *
+  ping_timeout`` (about 25 s by default);
+* every ``rescue_interval`` seconds, ends the lease sessions of processes
+  whose heartbeat is older than ``stale_after`` (the backstop for a vanished
+  host, :func:`goodjob_pg.db.terminate_stale_processes`), then rescues the
+  jobs of dead processes;
 * reloads the worker's run-time cache when it overflowed or a pool asked
   (a pool that starts waiting: jobs scheduled while none waited were never
   announced), at most every quarter second;
@@ -32,9 +38,11 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from . import db
 from .errors import ProcessLeaseError
+from .ratelimit import reconnect_log
 from .reconnect import Backoff, Watchdog, close_quietly, connect
 from .wakeups import RunTimeCache, parse_payload
 
@@ -76,11 +84,16 @@ class Listener:
     :param watchdog: breaks the connection if a statement hangs.
     :param on_connect: called with the first connection before registering
         (the worker writes task definitions there).
+    :param heartbeat_interval: seconds between heartbeats (and self-pings).
+    :param rescue_interval: seconds between rescue sweeps.
+    :param stale_after: seconds; a process whose lease is held but whose
+        heartbeat is older has its session ended by the sweep (None: never).
     """
 
     heartbeat_interval = 15.0
     rescue_interval = 10.0  # one read of pg_locks: cheap enough to run often
     ping_timeout = 5.0
+    stale_after: float | None = 120.0
 
     def __init__(
         self,
@@ -92,7 +105,15 @@ class Listener:
         listen: bool,
         watchdog: Watchdog,
         on_connect: Callable[[psycopg.Connection[Any]], object] | None = None,
+        heartbeat_interval: float | None = None,
+        rescue_interval: float | None = None,
+        stale_after: float | None = 120.0,
     ) -> None:
+        if heartbeat_interval is not None:
+            self.heartbeat_interval = heartbeat_interval
+        if rescue_interval is not None:
+            self.rescue_interval = rescue_interval
+        self.stale_after = stale_after
         self._url = url
         self._hooks = hooks
         self._cache = cache
@@ -164,9 +185,14 @@ class Listener:
             try:
                 if self._conn is None:
                     self._open()
-                    backoff.reset()
+                    reconnect_log.reset("listener_disconnected")
                     self._hooks.wake_all(fetch=True)  # catch up on what we missed
                 self._tick()
+                backoff.reset()
+            except psycopg.errors.QueryCanceled as exc:
+                self._cancelled(exc)
+                if backoff.wait(self._stop):
+                    break
             except (psycopg.Error, OSError, _Stale, ProcessLeaseError) as exc:
                 self._lost(exc, backoff.failures + 1)
                 if backoff.wait(self._stop):
@@ -259,7 +285,9 @@ class Listener:
 
     def _heartbeat(self, conn: psycopg.Connection[Any]) -> None:
         assert self.process_id is not None
-        with self._watchdog.watch(conn, "lease"):
+        # A heartbeat answers in milliseconds; no answer within twice the
+        # ping timeout is a dead link, as a missing echo is.
+        with self._watchdog.watch(conn, "lease", limit=2 * self.ping_timeout):
             if not db.heartbeat(conn, self.process_id):
                 raise _Stale(f"process {self.process_id} was removed (rescued as dead?)")
             if self._listen and self._ping_sent is None:
@@ -268,6 +296,8 @@ class Listener:
 
     def _rescue(self, conn: psycopg.Connection[Any]) -> None:
         with self._watchdog.watch(conn, "lease"):
+            if self.stale_after is not None:
+                self._end_stale(conn, self.stale_after)
             count = db.rescue_dead_processes(conn)
         if count:
             logger.warning(
@@ -276,6 +306,50 @@ class Listener:
                 extra={"action": "jobs_rescued", "count": count},
             )
             self._hooks.wake_all(fetch=True)
+
+    def _end_stale(self, conn: psycopg.Connection[Any], threshold: float) -> None:
+        """The heartbeat backstop: end the sessions of processes with stale heartbeats.
+
+        Never fatal: a server or role that cannot do it gets a (rate-limited)
+        warning, and the sweep goes on to the rescue.
+        """
+        try:
+            stale = db.terminate_stale_processes(conn, threshold)
+        except (psycopg.ProgrammingError, psycopg.errors.InsufficientPrivilege) as exc:
+            # Schema older than migration 0011, or EXECUTE not granted.
+            reconnect_log.warning(
+                logger,
+                "stale_check_failed",
+                "cannot check for stale worker processes (%s); run goodjob-pg migrate"
+                " (and sql/roles.sql, if installed)",
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                extra={"action": "stale_check_failed"},
+            )
+            return
+        for row in stale:
+            if row.terminated:
+                logger.warning(
+                    "ended the session (pid %d) of worker process %s: lease held, last"
+                    " heartbeat %s, over %.0f s ago; its jobs are rescued now",
+                    row.backend_pid,
+                    row.process_id,
+                    row.heartbeat_at.isoformat(),
+                    threshold,
+                    extra={"action": "stale_process_terminated", "process_id": str(row.process_id)},
+                )
+                continue
+            reconnect_log.warning(
+                logger,
+                f"stale_process_not_terminated:{row.process_id}",
+                "worker process %s holds its lease but its heartbeat is over %.0f s old, and"
+                " its session (pid %d) cannot be ended: %s. Give the role pg_signal_backend"
+                " (sql/roles.sql does), or run the workers under one role",
+                row.process_id,
+                threshold,
+                row.backend_pid,
+                row.error,
+                extra={"action": "stale_process_not_terminated", "process_id": str(row.process_id)},
+            )
 
     def _load_cache(self, conn: psycopg.Connection[Any]) -> None:
         if self._cache.max_size <= 0:
@@ -302,9 +376,30 @@ class Listener:
         queue, when = parsed
         self._hooks.notified(queue, when)
 
+    def _cancelled(self, exc: BaseException) -> None:
+        """A statement on the lease connection was cancelled (57014).
+
+        The connection itself is fine: keep it (and the lease) and retry the
+        step after a pause. Before the connection was set up, or if it is
+        left in a transaction, it is dropped as after any other error.
+        """
+        conn = self._conn
+        if conn is None or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
+            self._lost(exc, 1)
+            return
+        reconnect_log.warning(
+            logger,
+            "listener_statement_cancelled",
+            "a lease/listen statement was cancelled (%s); retrying it",
+            str(exc).strip().splitlines()[0] if str(exc).strip() else "57014",
+            extra={"action": "listener_statement_cancelled"},
+        )
+
     def _lost(self, exc: BaseException, failures: int) -> None:
         """Log a connection failure, drop the connection, and report the lease lost."""
-        logger.warning(
+        reconnect_log.warning(
+            logger,
+            "listener_disconnected",
             "lease/listen connection failed (%s: %s); reconnecting (attempt %d)",
             type(exc).__name__,
             str(exc).strip().splitlines()[0] if str(exc).strip() else "",
