@@ -9,9 +9,11 @@ thread:
 * heartbeats the process row every ``heartbeat_interval`` seconds and
   self-pings (NOTIFY on a private channel, expecting the echo) to detect a
   connection that no longer delivers notifications; a heartbeat that gets no
-  answer within twice the ping timeout counts as a dead link too, so a
-  black-holed connection is noticed within ``heartbeat_interval + 2 *
-  ping_timeout`` (about 25 s by default);
+  answer within the ping timeout (5 s, at most half the heartbeat interval),
+  or a sweep or cache load none within a heartbeat interval, counts as a
+  dead link too, so a black-holed connection is noticed within
+  ``heartbeat_interval + ping_timeout`` (about 20 s by default, under two
+  heartbeat intervals);
 * every ``rescue_interval`` seconds, ends the lease sessions of processes
   whose heartbeat is older than ``stale_after`` (the backstop for a vanished
   host, :func:`goodjob_pg.db.terminate_stale_processes`), then rescues the
@@ -111,6 +113,9 @@ class Listener:
     ) -> None:
         if heartbeat_interval is not None:
             self.heartbeat_interval = heartbeat_interval
+            # A short heartbeat interval asks for fast detection: keep the
+            # bound (interval + ping timeout) within two intervals.
+            self.ping_timeout = min(self.ping_timeout, heartbeat_interval / 2)
         if rescue_interval is not None:
             self.rescue_interval = rescue_interval
         self.stale_after = stale_after
@@ -219,7 +224,7 @@ class Listener:
             self._dispatch(notify.channel, notify.payload)
         now = time.monotonic()
         if self._ping_sent is not None and now - self._ping_sent > self.ping_timeout:
-            raise _Stale(f"no echo of the self-ping within {self.ping_timeout:.0f} s")
+            raise _Stale(f"no echo of the self-ping within {self.ping_timeout:g} s")
         if now >= self._next_heartbeat:
             self._heartbeat(conn)
             self._next_heartbeat = now + self.heartbeat_interval
@@ -285,9 +290,9 @@ class Listener:
 
     def _heartbeat(self, conn: psycopg.Connection[Any]) -> None:
         assert self.process_id is not None
-        # A heartbeat answers in milliseconds; no answer within twice the
-        # ping timeout is a dead link, as a missing echo is.
-        with self._watchdog.watch(conn, "lease", limit=2 * self.ping_timeout):
+        # A heartbeat answers in milliseconds; no answer within the ping
+        # timeout is a dead link, as a missing echo is.
+        with self._watchdog.watch(conn, "lease", limit=self.ping_timeout):
             if not db.heartbeat(conn, self.process_id):
                 raise _Stale(f"process {self.process_id} was removed (rescued as dead?)")
             if self._listen and self._ping_sent is None:
@@ -295,7 +300,10 @@ class Listener:
                 self._ping_sent = time.monotonic()
 
     def _rescue(self, conn: psycopg.Connection[Any]) -> None:
-        with self._watchdog.watch(conn, "lease"):
+        # Sweeps take milliseconds (a few hundred rows at most): one that
+        # hangs for a heartbeat interval is a dead link, found as fast as a
+        # missed heartbeat would find it.
+        with self._watchdog.watch(conn, "lease", limit=self.heartbeat_interval):
             if self.stale_after is not None:
                 self._end_stale(conn, self.stale_after)
             count = db.rescue_dead_processes(conn)
@@ -330,7 +338,7 @@ class Listener:
             if row.terminated:
                 logger.warning(
                     "ended the session (pid %d) of worker process %s: lease held, last"
-                    " heartbeat %s, over %.0f s ago; its jobs are rescued now",
+                    " heartbeat %s, over %g s ago; its jobs are rescued now",
                     row.backend_pid,
                     row.process_id,
                     row.heartbeat_at.isoformat(),
@@ -341,7 +349,7 @@ class Listener:
             reconnect_log.warning(
                 logger,
                 f"stale_process_not_terminated:{row.process_id}",
-                "worker process %s holds its lease but its heartbeat is over %.0f s old, and"
+                "worker process %s holds its lease but its heartbeat is over %g s old, and"
                 " its session (pid %d) cannot be ended: %s. Give the role pg_signal_backend"
                 " (sql/roles.sql does), or run the workers under one role",
                 row.process_id,
@@ -356,7 +364,7 @@ class Listener:
             return
         self._cache.reloading()
         self._next_reload = time.monotonic() + _MIN_RELOAD_INTERVAL
-        with self._watchdog.watch(conn, "lease"):
+        with self._watchdog.watch(conn, "lease", limit=self.heartbeat_interval):
             rows = db.upcoming_run_times(conn, self._cache.max_size)
         self._cache.clear_overflow()
         self._cache.load((queue, run_at.timestamp()) for queue, run_at in rows)

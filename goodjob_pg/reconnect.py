@@ -251,7 +251,7 @@ class Watchdog:
             ]
         for conn, role, elapsed in stuck:
             logger.warning(
-                "%s connection did not answer for %.0f s; closing it to reconnect",
+                "%s connection did not answer for %.1f s; closing it to reconnect",
                 role,
                 elapsed,
                 extra={"action": "connection_stuck", "role": role},
