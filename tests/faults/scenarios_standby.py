@@ -6,8 +6,9 @@ the standby through a TCP proxy, which counts its connection attempts. While
 the standby is read-only the worker waits: no job fails, attempts back off
 (at most about one a second per connection after the first few) and warning
 lines are rate-limited. Then the standby is promoted and the worker drains
-the queue. Second phase, on the now writable server: while jobs run,
-``default_transaction_read_only`` is turned on (``alter system`` + reload,
+the queue. Second phase, on the now writable server: while three jobs run
+(ending after the window, so their own writes succeed) and two slots keep
+fetching, ``default_transaction_read_only`` is turned on (``alter system`` + reload,
 so every session's next transaction is read-only) for the same window, then
 off again; the same counts apply and every job succeeds once.
 """
@@ -82,15 +83,19 @@ def read_only_server(size: Size, log_dir: Path) -> Result:
             bed.reconnect()
             with TCPProxy("127.0.0.1", standby.port) as proxy:
                 url = f"postgresql://postgres@127.0.0.1:{proxy.port}/postgres"
-                proc = bed.spawn("--queues", "*:5", "--poll-interval", "1", url=url)
+                args = ("--queues", "*:5", "--poll-interval", "1")
+                args += ("--heartbeat-interval", "1", "--rescue-interval", "1")
+                proc = bed.spawn(*args, url=url)
                 on_standby = _watch(bed, proxy, s.window)
                 waiting = proc.poll() is None
                 promoted_at = time.monotonic()
                 standby.promote()
                 bed.wait_drained(s.timeout)
                 resumed = round(time.monotonic() - promoted_at, 1)
-                more = bed.enqueue(s.jobs, seconds=0.5)
-                wait_for(lambda: running(bed) > 0, s.timeout, 0.05)
+                # Jobs that end after the window (a task writing to a read-only
+                # server fails on its own account), leaving two slots that fetch.
+                more = bed.enqueue(3, seconds=s.window + 2.0)
+                wait_for(lambda: running(bed) == 3, s.timeout, 0.05)
                 read_only = _read_only_default(bed, proxy, s)
                 bed.wait_drained(s.timeout)
             audit = bed.audit(ids + more)
