@@ -207,6 +207,9 @@ def run(
     cleanup_interval_seconds: int | None,
     cleanup_discarded_jobs: bool,
     probe_port: int | None,
+    heartbeat_interval: float,
+    rescue_interval: float,
+    stale_process_threshold: float,
     daemonize: bool,
     pidfile: str | None,
     database_url: str | None,
@@ -238,6 +241,9 @@ def run(
             cleanup_interval_seconds=cleanup_interval_seconds,
             cleanup_discarded_jobs=cleanup_discarded_jobs,
             probe_port=probe_port,
+            heartbeat_interval=heartbeat_interval,
+            rescue_interval=rescue_interval,
+            stale_process_threshold=stale_process_threshold or None,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -28,8 +28,36 @@ _PROCESS_COLUMNS = ("host", "pid", "queues", "threads", "running_jobs", "heartbe
 
 
 def run_production_options(f: F) -> F:
-    """``--probe-port``, ``--daemonize`` and ``--pidfile`` for ``goodjob-pg run``."""
+    """``--probe-port``, daemon mode and the lease timings for ``goodjob-pg run``."""
     for option in (
+        click.option(
+            "--stale-process-threshold",
+            type=click.FloatRange(min=0),
+            default=120.0,
+            show_default=True,
+            envvar="GOODJOB_STALE_PROCESS_THRESHOLD",
+            show_envvar=True,
+            help="Seconds: end the session of a worker whose lease is held but whose heartbeat"
+            " is older (a vanished host), so its jobs are rescued; 0 never.",
+        ),
+        click.option(
+            "--rescue-interval",
+            type=click.FloatRange(min=0, min_open=True),
+            default=10.0,
+            show_default=True,
+            envvar="GOODJOB_RESCUE_INTERVAL",
+            show_envvar=True,
+            help="Seconds between sweeps that rescue the jobs of dead workers.",
+        ),
+        click.option(
+            "--heartbeat-interval",
+            type=click.FloatRange(min=0, min_open=True),
+            default=15.0,
+            show_default=True,
+            envvar="GOODJOB_HEARTBEAT_INTERVAL",
+            show_envvar=True,
+            help="Seconds between heartbeats of this worker (and LISTEN self-pings).",
+        ),
         click.option(
             "--pidfile",
             type=click.Path(dir_okay=False),

@@ -28,6 +28,8 @@ Hierarchy::
      |         |    +-- ArgumentsTooLargeError       GJ050
      |         |    +-- InvalidSettingError          GJ051
      |         |    +-- InvalidSchemaError           GJ060 (also raised before SQL, by App and CLI)
+     |         |    +-- InvalidStaleThresholdError   GJ070
+     |         |    +-- InvalidAsOfError             GJ071
      |         +-- ProcessLeaseError                 GJ009 unknown process / lease held elsewhere
      |         +-- JobNotFoundError                  GJ010 (also LookupError)
      |         +-- JobStateError                     GJ011 not allowed in the job's state
@@ -61,6 +63,7 @@ __all__ = [
     "GoodjobError",
     "InterruptError",
     "InvalidArgsError",
+    "InvalidAsOfError",
     "InvalidBatchArgumentError",
     "InvalidConcurrencyKeyError",
     "InvalidConcurrencyLimitError",
@@ -75,6 +78,7 @@ __all__ = [
     "InvalidQueueSelectorError",
     "InvalidSchemaError",
     "InvalidSettingError",
+    "InvalidStaleThresholdError",
     "InvalidTaskDefinitionError",
     "InvalidTaskNameError",
     "JobNotFoundError",
@@ -272,6 +276,18 @@ class InvalidSchemaError(InvalidInputError):
     sqlstate = "GJ060"
 
 
+class InvalidStaleThresholdError(InvalidInputError):
+    """GJ070: a stale-process threshold that is null, zero or negative."""
+
+    sqlstate = "GJ070"
+
+
+class InvalidAsOfError(InvalidInputError):
+    """GJ071: a null ``as_of`` given to goodjob_terminate_stale_processes."""
+
+    sqlstate = "GJ071"
+
+
 SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -298,6 +314,8 @@ SQLSTATE_ERRORS: dict[str, type[SQLError]] = {
         ArgumentsTooLargeError,
         InvalidSettingError,
         InvalidSchemaError,
+        InvalidStaleThresholdError,
+        InvalidAsOfError,
     )
 }
 

@@ -8,8 +8,16 @@ One connection per worker holds the process lease (the session advisory lock
   queue name and, for future jobs, a run time for the wake-up cache);
 * heartbeats the process row every ``heartbeat_interval`` seconds and
   self-pings (NOTIFY on a private channel, expecting the echo) to detect a
-  connection that no longer delivers notifications;
-* rescues the jobs of dead processes every ``rescue_interval`` seconds;
+  connection that no longer delivers notifications; a heartbeat that gets no
+  answer within the ping timeout (5 s, at most half the heartbeat interval),
+  or a sweep or cache load none within a heartbeat interval, counts as a
+  dead link too, so a black-holed connection is noticed within
+  ``heartbeat_interval + ping_timeout`` (about 20 s by default, under two
+  heartbeat intervals);
+* every ``rescue_interval`` seconds, ends the lease sessions of processes
+  whose heartbeat is older than ``stale_after`` (the backstop for a vanished
+  host, :func:`goodjob_pg.db.terminate_stale_processes`), then rescues the
+  jobs of dead processes;
 * reloads the worker's run-time cache when it overflowed or a pool asked
   (a pool that starts waiting: jobs scheduled while none waited were never
   announced), at most every quarter second;
@@ -33,9 +41,11 @@ from uuid import UUID
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from . import db
 from .errors import ProcessLeaseError
+from .ratelimit import reconnect_log
 from .reconnect import Backoff, Watchdog, close_quietly, connect
 from .wakeups import RunTimeCache, parse_payload
 
@@ -89,11 +99,16 @@ class Listener:
     :param watchdog: breaks the connection if a statement hangs.
     :param on_connect: called with the first connection before registering
         (the worker writes task definitions there).
+    :param heartbeat_interval: seconds between heartbeats (and self-pings).
+    :param rescue_interval: seconds between rescue sweeps.
+    :param stale_after: seconds; a process whose lease is held but whose
+        heartbeat is older has its session ended by the sweep (None: never).
     """
 
     heartbeat_interval = 15.0
     rescue_interval = 10.0  # one read of pg_locks: cheap enough to run often
     ping_timeout = 5.0
+    stale_after: float | None = 120.0
 
     def __init__(
         self,
@@ -105,7 +120,18 @@ class Listener:
         listen: bool,
         watchdog: Watchdog,
         on_connect: Callable[[psycopg.Connection[Any]], object] | None = None,
+        heartbeat_interval: float | None = None,
+        rescue_interval: float | None = None,
+        stale_after: float | None = 120.0,
     ) -> None:
+        if heartbeat_interval is not None:
+            self.heartbeat_interval = heartbeat_interval
+            # A short heartbeat interval asks for fast detection: keep the
+            # bound (interval + ping timeout) within two intervals.
+            self.ping_timeout = min(self.ping_timeout, heartbeat_interval / 2)
+        if rescue_interval is not None:
+            self.rescue_interval = rescue_interval
+        self.stale_after = stale_after
         self._url = url
         self._hooks = hooks
         self._cache = cache
@@ -177,9 +203,14 @@ class Listener:
             try:
                 if self._conn is None:
                     self._open()
-                    backoff.reset()
+                    reconnect_log.reset("listener_disconnected")
                     self._hooks.wake_all(fetch=True)  # catch up on what we missed
                 self._tick()
+                backoff.reset()
+            except psycopg.errors.QueryCanceled as exc:
+                self._cancelled(exc)
+                if backoff.wait(self._stop):
+                    break
             except (psycopg.Error, OSError, _Stale, ProcessLeaseError) as exc:
                 self._lost(exc, backoff.failures + 1)
                 if backoff.wait(self._stop):
@@ -206,7 +237,7 @@ class Listener:
             self._dispatch(notify.channel, notify.payload)
         now = time.monotonic()
         if self._ping_sent is not None and now - self._ping_sent > self.ping_timeout:
-            raise _Stale(f"no echo of the self-ping within {self.ping_timeout:.0f} s")
+            raise _Stale(f"no echo of the self-ping within {self.ping_timeout:g} s")
         if now >= self._next_heartbeat:
             self._heartbeat(conn)
             self._next_heartbeat = now + self.heartbeat_interval
@@ -272,7 +303,9 @@ class Listener:
 
     def _heartbeat(self, conn: psycopg.Connection[Any]) -> None:
         assert self.process_id is not None
-        with self._watchdog.watch(conn, "lease"):
+        # A heartbeat answers in milliseconds; no answer within the ping
+        # timeout is a dead link, as a missing echo is.
+        with self._watchdog.watch(conn, "lease", limit=self.ping_timeout):
             if not db.heartbeat(conn, self.process_id):
                 raise _Stale(f"process {self.process_id} was removed (rescued as dead?)")
             if self._listen and self._ping_sent is None:
@@ -280,7 +313,12 @@ class Listener:
                 self._ping_sent = time.monotonic()
 
     def _rescue(self, conn: psycopg.Connection[Any]) -> None:
-        with self._watchdog.watch(conn, "lease"):
+        # Sweeps take milliseconds (a few hundred rows at most): one that
+        # hangs for a heartbeat interval is a dead link, found as fast as a
+        # missed heartbeat would find it.
+        with self._watchdog.watch(conn, "lease", limit=self.heartbeat_interval):
+            if self.stale_after is not None:
+                self._end_stale(conn, self.stale_after)
             count = db.rescue_dead_processes(conn)
         if count:
             logger.warning(
@@ -290,12 +328,56 @@ class Listener:
             )
             self._hooks.wake_all(fetch=True)
 
+    def _end_stale(self, conn: psycopg.Connection[Any], threshold: float) -> None:
+        """The heartbeat backstop: end the sessions of processes with stale heartbeats.
+
+        Never fatal: a server or role that cannot do it gets a (rate-limited)
+        warning, and the sweep goes on to the rescue.
+        """
+        try:
+            stale = db.terminate_stale_processes(conn, threshold)
+        except (psycopg.ProgrammingError, psycopg.errors.InsufficientPrivilege) as exc:
+            # Schema older than migration 0011, or EXECUTE not granted.
+            reconnect_log.warning(
+                logger,
+                "stale_check_failed",
+                "cannot check for stale worker processes (%s); run goodjob-pg migrate"
+                " (and sql/roles.sql, if installed)",
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                extra={"action": "stale_check_failed"},
+            )
+            return
+        for row in stale:
+            if row.terminated:
+                logger.warning(
+                    "ended the session (pid %d) of worker process %s: lease held, last"
+                    " heartbeat %s, over %g s ago; its jobs are rescued now",
+                    row.backend_pid,
+                    row.process_id,
+                    row.heartbeat_at.isoformat(),
+                    threshold,
+                    extra={"action": "stale_process_terminated", "process_id": str(row.process_id)},
+                )
+                continue
+            reconnect_log.warning(
+                logger,
+                f"stale_process_not_terminated:{row.process_id}",
+                "worker process %s holds its lease but its heartbeat is over %g s old, and"
+                " its session (pid %d) cannot be ended: %s. Give the role pg_signal_backend"
+                " (sql/roles.sql does), or run the workers under one role",
+                row.process_id,
+                threshold,
+                row.backend_pid,
+                row.error,
+                extra={"action": "stale_process_not_terminated", "process_id": str(row.process_id)},
+            )
+
     def _load_cache(self, conn: psycopg.Connection[Any]) -> None:
         if self._cache.max_size <= 0:
             return
         self._cache.reloading()
         self._next_reload = time.monotonic() + _MIN_RELOAD_INTERVAL
-        with self._watchdog.watch(conn, "lease"):
+        with self._watchdog.watch(conn, "lease", limit=self.heartbeat_interval):
             rows = db.upcoming_run_times(conn, self._cache.max_size)
         self._cache.clear_overflow()
         self._cache.load((queue, run_at.timestamp()) for queue, run_at in rows)
@@ -315,9 +397,30 @@ class Listener:
         queue, when = parsed
         self._hooks.notified(queue, when)
 
+    def _cancelled(self, exc: BaseException) -> None:
+        """A statement on the lease connection was cancelled (57014).
+
+        The connection itself is fine: keep it (and the lease) and retry the
+        step after a pause. Before the connection was set up, or if it is
+        left in a transaction, it is dropped as after any other error.
+        """
+        conn = self._conn
+        if conn is None or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
+            self._lost(exc, 1)
+            return
+        reconnect_log.warning(
+            logger,
+            "listener_statement_cancelled",
+            "a lease/listen statement was cancelled (%s); retrying it",
+            str(exc).strip().splitlines()[0] if str(exc).strip() else "57014",
+            extra={"action": "listener_statement_cancelled"},
+        )
+
     def _lost(self, exc: BaseException, failures: int) -> None:
         """Log a connection failure, drop the connection, and report the lease lost."""
-        logger.warning(
+        reconnect_log.warning(
+            logger,
+            "listener_disconnected",
             "lease/listen connection failed (%s: %s); reconnecting (attempt %d)",
             type(exc).__name__,
             str(exc).strip().splitlines()[0] if str(exc).strip() else "",

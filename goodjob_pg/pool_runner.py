@@ -37,7 +37,8 @@ from . import db
 from .errors import InvalidOperatorArgumentError, ProcessLeaseError, SQLError
 from .jobs import Job, Outcome, Result
 from .pools import PoolSpec
-from .reconnect import Backoff, close_quietly, connect
+from .ratelimit import reconnect_log
+from .reconnect import Backoff, close_quietly, connect, is_transient
 from .threadpool import DaemonExecutor
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ class Pool:
             self._retry_later(items, exc)
             self._fetch_due = True
             raise
-        self._backoff.reset()
+        self._recovered()
         for outcome, (result, job, _) in zip(outcomes, items, strict=True):
             self._worker.reported(job, result, outcome)
         self._cursor = started
@@ -358,7 +359,7 @@ class Pool:
             except SQLError as exc:  # a malformed batch: retrying cannot help
                 logger.error("results refused: %s", exc, extra={"action": "report_invalid"})
                 continue
-            self._backoff.reset()
+            self._recovered()
             for outcome, (result, job, _) in zip(outcomes, group, strict=True):
                 self._worker.reported(job, result, outcome)
 
@@ -404,17 +405,19 @@ class Pool:
     def _retry_later(self, items: list[_Done], exc: BaseException) -> None:
         """Queue results again after a failed report.
 
-        While the server cannot be reached (a connection error, a restart, a
-        cancelled statement) results are kept and retried with the backoff
-        for as long as it takes: a result dropped then would leave its job
-        ``running`` under this process's lease, which the worker re-takes on
-        reconnect, so no rescue would ever free it. Results fenced off
+        While the server cannot be reached or cannot write (a connection
+        error, a restart, a cancelled statement, a read-only standby:
+        :func:`~goodjob_pg.reconnect.is_transient`) results are kept and
+        retried with the backoff for as long as it takes: a result dropped
+        then would leave its job ``running`` under this process's lease,
+        which the worker re-takes on reconnect, so no rescue would ever free
+        it. Results fenced off
         meanwhile are refused when they finally arrive. Only other errors
         count towards ``_REPORT_TRIES``.
         """
         if not items:
             return
-        transient = isinstance(exc, (psycopg.OperationalError, OSError))
+        transient = is_transient(exc)
         keep = []
         for result, job, tries in items:
             if transient:
@@ -438,10 +441,18 @@ class Pool:
             self._conn = connect(self._worker.database_url, role=f"pool {self.index}")
         return self._conn
 
+    def _recovered(self) -> None:
+        """A statement succeeded: forget the backoff and the failure log's rate."""
+        if self._backoff.failures:
+            self._backoff.reset()
+            reconnect_log.reset(self._name)
+
     def _failed(self, what: str, exc: BaseException) -> None:
-        """Log a database failure, drop the connection, and back off."""
+        """Log a database failure (rate-limited), drop the connection, and back off."""
         delay = self._backoff.next_delay()
-        logger.warning(
+        reconnect_log.warning(
+            logger,
+            self._name,
             "%s: %s failed (%s: %s); retrying in %.1f s",
             self._name,
             what,

@@ -1,12 +1,17 @@
 """Worker connections: how they are opened, and how long to wait between tries.
 
 Every worker connection is autocommit (a worker never holds a transaction
-across a job), names itself in ``pg_stat_activity`` and asks for short TCP
-keepalives on both ends, so a vanished peer is noticed in about half a minute
-instead of the operating system's two hours. Errors that mean "the connection
-or the server is not usable right now" (class 08, admin shutdown, read-only
-standby, ...) are retried with :class:`Backoff`, never treated as job
-failures.
+across a job), names itself in ``pg_stat_activity``, asks for short TCP
+keepalives and a ``tcp_user_timeout`` on both ends, so a vanished peer is
+noticed in about half a minute instead of the operating system's two hours,
+and sets its own session timeouts: an operator's role or database default of
+``statement_timeout``, ``lock_timeout``, ``idle_in_transaction_session_timeout``
+or ``idle_session_timeout`` never cancels a worker statement or ends an idle
+worker session (a session value overrides those defaults; hung statements are
+the :class:`Watchdog`'s job). Errors that mean "the connection or the server
+is not usable right now" (:func:`is_transient`: class 08, admin shutdown, a
+cancelled statement, a read-only standby, ...) are retried with
+:class:`Backoff`, never treated as job failures.
 """
 
 from __future__ import annotations
@@ -17,26 +22,49 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-__all__ = ["Backoff", "Watchdog", "break_connection", "close_quietly", "connect"]
+from .ratelimit import reconnect_log
+
+__all__ = [
+    "Backoff",
+    "Watchdog",
+    "break_connection",
+    "close_quietly",
+    "connect",
+    "is_read_only",
+    "is_transient",
+    "wait_until_writable",
+]
 
 Conn = psycopg.Connection[Any]
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 # Server-side settings for worker sessions (all settable by any role, PG 13+):
-# short keepalives so the server drops a vanished worker's lease quickly, and
-# no idle-in-transaction limit (a worker's sessions are idle between jobs).
+# short keepalives and a bound on unacknowledged writes (keepalives do not
+# fire while the server has unacknowledged data queued, e.g. NOTIFYs for a
+# listener that vanished), so the server drops a vanished worker's lease in
+# about 30 s; and the worker's own timeouts, whatever the role's defaults
+# (RELIABILITY.md 3.10): no statement or lock timeout (the Watchdog breaks
+# hung statements), no idle-in-transaction limit. idle_session_timeout is PG
+# 14+ and set after connecting.
 _SERVER_OPTIONS = (
     "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
-    " -c idle_in_transaction_session_timeout=0"
+    " -c tcp_user_timeout=30000"
+    " -c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0"
 )
+# SQLSTATEs that mean "not now": retry with backoff (besides OperationalError,
+# which covers classes 08, 40, 53, 55, 57 and 58). 25006: a read-only
+# transaction (hot standby, default_transaction_read_only); 0A000 is raised
+# for some statements during recovery.
+_READ_ONLY_SQLSTATES = frozenset({"25006"})
 # Client-side libpq keepalives, and a bound on unacknowledged writes (ms).
 _CLIENT_PARAMS: dict[str, Any] = {
     "keepalives": 1,
@@ -68,6 +96,62 @@ def connect(url: str, *, role: str, connect_timeout: int = 10) -> Conn:
         # or the listener between jobs (RELIABILITY.md 3.5).
         conn.execute("set idle_session_timeout = 0")
     return conn
+
+
+def is_read_only(exc: BaseException) -> bool:
+    """True for an error a read-only server (hot standby, read-only default) raises."""
+    if not isinstance(exc, psycopg.Error):
+        return False
+    state = exc.sqlstate or ""
+    if state in _READ_ONLY_SQLSTATES:
+        return True
+    return state == "0A000" and "recovery" in str(exc)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` says the server is unusable for now, not that the request is bad.
+
+    Connection errors, cancelled statements (57014), lock timeouts,
+    deadlocks, serialization failures, too many connections, admin shutdown,
+    and a read-only server (:func:`is_read_only`): retried with backoff, for
+    as long as it takes, never counted as a job failure.
+    """
+    return isinstance(exc, (psycopg.OperationalError, OSError)) or is_read_only(exc)
+
+
+def wait_until_writable(attempt: Callable[[], T], stopped: Callable[[], bool]) -> T | None:
+    """Call ``attempt`` until it does not fail for a read-only server; None if ``stopped``.
+
+    For start-up against a hot standby (or a server that is read-only for
+    a while, as during a fail-over): retried with :class:`Backoff`, warnings
+    rate-limited; any other error is raised at once.
+    """
+    backoff = Backoff()
+    while True:
+        try:
+            result = attempt()
+        except psycopg.Error as exc:
+            if not is_read_only(exc):
+                raise
+            delay = backoff.next_delay()
+            reconnect_log.warning(
+                logger,
+                "server_read_only",
+                "the server is read-only (%s); waiting for it to accept writes"
+                " (attempt %d, next in %.1f s)",
+                str(exc).strip().splitlines()[0],
+                backoff.failures,
+                delay,
+                extra={"action": "server_read_only", "attempt": backoff.failures},
+            )
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline:
+                if stopped():
+                    return None
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            continue
+        reconnect_log.reset("server_read_only")
+        return result
 
 
 def close_quietly(conn: Conn | None) -> None:
@@ -137,15 +221,19 @@ class Watchdog:
 
     def __init__(self, limit: float) -> None:
         self.limit = limit
-        self._active: dict[int, tuple[Conn, float, str]] = {}
+        self._active: dict[int, tuple[Conn, float, str, float | None]] = {}
         self._lock = threading.Lock()
 
     @contextmanager
-    def watch(self, conn: Conn, role: str) -> Iterator[None]:
-        """Track ``conn`` while the body runs a statement on it."""
+    def watch(self, conn: Conn, role: str, limit: float | None = None) -> Iterator[None]:
+        """Track ``conn`` while the body runs a statement on it.
+
+        :param limit: seconds this statement may take, instead of the
+            watchdog's limit (never more than it).
+        """
         key = id(conn)
         with self._lock:
-            self._active[key] = (conn, time.monotonic(), role)
+            self._active[key] = (conn, time.monotonic(), role, limit)
         try:
             yield
         finally:
@@ -153,13 +241,17 @@ class Watchdog:
                 self._active.pop(key, None)
 
     def check(self) -> int:
-        """Break every connection stuck longer than the limit; return how many."""
+        """Break every connection stuck longer than its limit; return how many."""
         now = time.monotonic()
         with self._lock:
-            stuck = [(c, r, now - t) for c, t, r in self._active.values() if now - t > self.limit]
+            stuck = [
+                (c, r, now - t)
+                for c, t, r, own in self._active.values()
+                if now - t > (self.limit if own is None else min(own, self.limit))
+            ]
         for conn, role, elapsed in stuck:
             logger.warning(
-                "%s connection did not answer for %.0f s; closing it to reconnect",
+                "%s connection did not answer for %.1f s; closing it to reconnect",
                 role,
                 elapsed,
                 extra={"action": "connection_stuck", "role": role},

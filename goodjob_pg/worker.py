@@ -41,7 +41,7 @@ from .metrics import Metrics, QueueDepth
 from .pool_runner import Pool
 from .pools import PoolSpec, parse_queues
 from .probe import ProbeServer
-from .reconnect import Watchdog
+from .reconnect import Watchdog, wait_until_writable
 from .running import submit
 from .threadpool import DaemonExecutor
 from .wakeups import RunTimeCache
@@ -56,6 +56,10 @@ logger = logging.getLogger(__name__)
 _SUPERVISOR_TICK = 0.25
 _STATEMENT_LIMIT = 60.0  # a worker statement running longer means a dead link
 _CACHE_GRACE = 60.0  # cached run times this far in the past are forgotten
+
+
+class _StartCancelled(Exception):
+    """A stop was requested while start-up waited for a writable server."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,12 @@ class WorkerConfig:
     :param cleanup_discarded_jobs: False keeps discarded jobs.
     :param probe_port: serve health probes and ``/metrics`` on this TCP port
         (:mod:`goodjob_pg.probe`); None serves nothing and counts nothing.
+    :param heartbeat_interval: seconds between heartbeats (and self-pings).
+    :param rescue_interval: seconds between rescue sweeps.
+    :param stale_process_threshold: seconds; the sweep ends the session of a
+        process whose lease is held but whose heartbeat is older (a vanished
+        host), so its jobs are rescued. Over twice the heartbeat interval;
+        None disables it.
     """
 
     queues: str = "*"
@@ -98,6 +108,9 @@ class WorkerConfig:
     cleanup_interval_seconds: float | None = 600.0
     cleanup_discarded_jobs: bool = True
     probe_port: int | None = None
+    heartbeat_interval: float = 15.0
+    rescue_interval: float = 10.0
+    stale_process_threshold: float | None = 120.0
 
     def __post_init__(self) -> None:
         if isinstance(self.max_threads, bool) or not isinstance(self.max_threads, int):
@@ -128,6 +141,15 @@ class WorkerConfig:
         port = self.probe_port
         if port is not None and (isinstance(port, bool) or not 0 <= port <= 65535):
             raise ValueError(f"probe_port must be 0-65535 or None, not {port!r}")
+        for name in ("heartbeat_interval", "rescue_interval"):
+            if not 0 < getattr(self, name) < float("inf"):
+                raise ValueError(f"{name} must be > 0, not {getattr(self, name)!r}")
+        stale = self.stale_process_threshold
+        if stale is not None and not 2 * self.heartbeat_interval < stale < float("inf"):
+            raise ValueError(
+                "stale_process_threshold must be over twice the heartbeat interval"
+                f" ({2 * self.heartbeat_interval:g} s) or None, not {stale!r}"
+            )
 
     def cleaner(self, app: App) -> Cleaner:
         """The automatic cleanup these settings describe."""
@@ -178,6 +200,9 @@ class Worker:
             listen=self.config.listen_notify,
             watchdog=self.watchdog,
             on_connect=self.app.sync_task_definitions,
+            heartbeat_interval=self.config.heartbeat_interval,
+            rescue_interval=self.config.rescue_interval,
+            stale_after=self.config.stale_process_threshold,
         )
         self._lock = threading.Lock()
         self._started = self._stopped = self._running = False
@@ -227,17 +252,23 @@ class Worker:
                     self.app.cron_entries(),
                     grace_period=self.config.cron_grace_period,
                 )
-            self.process_id = self.listener.open()
+            # A read-only server (a standby, a fail-over under way): wait for
+            # it to accept writes instead of failing; stop if asked meanwhile.
+            self.process_id = wait_until_writable(self.listener.open, self._start_cancelled)
+            if self.process_id is None:
+                raise _StartCancelled
             if self.cron is not None:
                 try:
                     self.cron.prepare()
                 except BaseException:
                     self.listener.stop()  # deregister: nothing else has started
                     raise
-        except BaseException:
+        except BaseException as exc:
             with self._lock:
                 self._started = False
             self._stop_probe()
+            if isinstance(exc, _StartCancelled):
+                return
             raise
         logger.info(
             "worker %s started: pools %s",
@@ -361,6 +392,9 @@ class Worker:
             self.listener.request_reconnect(str(exc))
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _start_cancelled(self) -> bool:
+        return self._signalled is not None or self._stop_requested.is_set()
 
     def _stop_probe(self) -> None:
         if self.probe is not None:

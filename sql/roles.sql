@@ -17,14 +17,16 @@
 --
 -- What it does, in the schema that holds goodjob_jobs (current_schema()):
 --   * roles (NOLOGIN; grant them to your login roles):
---       goodjob_owner     owns every goodjob object; nobody logs in as it
+--       goodjob_owner     owns every goodjob object; nobody logs in as it; a
+--                         member of pg_signal_backend (see below)
 --       goodjob_enqueuer  may enqueue (goodjob_enqueue, goodjob_enqueue_many,
 --                         goodjob_create_batch, goodjob_add_batch_jobs,
 --                         goodjob_enqueue_batch) and read only what they
 --                         return: no table or view privilege at all
 --       goodjob_worker    enqueuer + the worker protocol (register, heartbeat,
---                         fetch, report, wait, rescue, cleanup, task and cron
---                         definitions) + SELECT on the tables and views
+--                         fetch, report, wait, rescue, ending stale leases,
+--                         cleanup, task and cron definitions) + SELECT on the
+--                         tables and views
 --       goodjob_admin     worker + every operator function (retry, discard,
 --                         reschedule, pause, cron enable/disable/run, batches)
 --   * EXECUTE revoked from PUBLIC on every goodjob function; no table,
@@ -57,6 +59,10 @@ begin
   -- worker includes enqueuer, admin includes worker
   grant goodjob_enqueuer to goodjob_worker;
   grant goodjob_worker to goodjob_admin;
+  -- goodjob_terminate_stale_processes runs as goodjob_owner and ends the
+  -- sessions of workers (other login roles) whose lease outlived their
+  -- heartbeat: that needs pg_signal_backend (never a superuser's session).
+  grant pg_signal_backend to goodjob_owner;
 
   execute format('grant usage on schema %I to goodjob_enqueuer, goodjob_worker, goodjob_admin', v_schema);
   execute format('revoke create on schema %I from public', v_schema);
@@ -100,6 +106,7 @@ begin
                               'goodjob_fetch_and_lock', 'goodjob_report', 'goodjob_report_results',
                               'goodjob_succeed_job', 'goodjob_fail_job', 'goodjob_wait', 'goodjob_unwait',
                               'goodjob_upcoming_run_times', 'goodjob_rescue_dead_processes',
+                              'goodjob_terminate_stale_processes',
                               'goodjob_cleanup_preserved_jobs', 'goodjob_define_task',
                               'goodjob_define_concurrency',
                               'goodjob_define_cron_entry', 'goodjob_enqueue_cron_tick',

@@ -2248,6 +2248,81 @@ $$;
 COMMENT ON FUNCTION public.goodjob_succeed_job(id uuid, process_id uuid, attempt integer) IS 'Report that attempt N of a job succeeded. Returns false when the result was refused (the job is no longer running for this process and attempt).';
 
 --
+-- Name: goodjob_terminate_stale_processes(interval, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goodjob_terminate_stale_processes(older_than interval, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(process_id uuid, backend_pid integer, heartbeat_at timestamp with time zone, terminated boolean, error text)
+    LANGUAGE plpgsql
+    SET search_path TO 'public'
+    AS $$
+declare
+  v_cutoff timestamptz;
+  v_row record;
+  v_signalled int[] := '{}';
+begin
+  if goodjob_terminate_stale_processes.as_of is null then
+    raise exception 'invalid as_of null: pass a time or omit it' using errcode = 'GJ071';
+  end if;
+  if goodjob_terminate_stale_processes.older_than is null
+     or goodjob_terminate_stale_processes.older_than <= interval '0' then
+    raise exception 'invalid older_than %: must be a positive interval',
+      coalesce(goodjob_terminate_stale_processes.older_than::text, 'null')
+      using errcode = 'GJ070',
+            hint = 'Pass a threshold well above the heartbeat interval, e.g. interval ''2 minutes''.';
+  end if;
+  begin
+    v_cutoff := goodjob_terminate_stale_processes.as_of - goodjob_terminate_stale_processes.older_than;
+  exception when datetime_field_overflow then
+    v_cutoff := '-infinity';  -- nothing is that old
+  end;
+
+  for v_row in
+    select p.id, l.pid, p.heartbeat_at as beat
+      from goodjob_processes p
+      join pg_catalog.pg_locks l
+        on l.locktype = 'advisory' and l.classid = goodjob__lock_class() and l.objsubid = 2 and l.granted
+       and l.objid = p.lease_key::oid
+       and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = current_database())
+     where p.heartbeat_at < v_cutoff and l.pid <> pg_catalog.pg_backend_pid()
+     order by p.heartbeat_at, p.id
+  loop
+    process_id := v_row.id;
+    backend_pid := v_row.pid;
+    heartbeat_at := v_row.beat;
+    error := null;
+    begin
+      terminated := pg_catalog.pg_terminate_backend(v_row.pid);
+      if not terminated then
+        error := format('pid %s is not a PostgreSQL backend', v_row.pid);
+      end if;
+    exception when insufficient_privilege then
+      terminated := false;
+      error := sqlerrm;
+    end;
+    if terminated then
+      v_signalled := v_signalled || v_row.pid;
+      raise log 'goodjob: terminated backend % holding the lease of process % (last heartbeat %)',
+        v_row.pid, v_row.id, v_row.beat;
+    end if;
+    return next;
+  end loop;
+
+  -- pg_locks is read live: wait (briefly) for the signalled backends to exit.
+  for i in 1..200 loop
+    exit when cardinality(v_signalled) = 0 or not exists (
+      select 1 from pg_catalog.pg_locks l where l.pid = any(v_signalled));
+    perform pg_catalog.pg_sleep(0.01);
+  end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION goodjob_terminate_stale_processes(older_than interval, as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob_terminate_stale_processes(older_than interval, as_of timestamp with time zone) IS 'The heartbeat backstop: end the backend holding the lease of every process whose heartbeat is older than older_than (before as_of), never the caller''s own, and wait up to 2 s for those backends to exit; then goodjob_rescue_dead_processes() rescues their jobs. Needs the privileges of the other session''s role, superuser or pg_signal_backend; without them the row says terminated = false and why. Returns process_id, backend_pid, heartbeat_at, terminated, error. Errors: GJ070 (older_than null or not positive), GJ071 (as_of null).';
+
+--
 -- Name: goodjob_tg_jobs__after_insert(); Type: FUNCTION; Schema: public; Owner: -
 --
 

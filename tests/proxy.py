@@ -9,7 +9,9 @@ break the network on demand, without touching the shared Postgres server:
 * :meth:`TCPProxy.refuse` makes new connections fail until :meth:`accept`;
 * :meth:`TCPProxy.freeze` keeps the open connections open but relays nothing
   on them (a half-open or black-holed link) until :meth:`thaw`; connections
-  made afterwards work normally.
+  made afterwards work normally. ``freeze(upstream_port=...)`` freezes only
+  the connection whose upstream socket has that local port, which the
+  server shows as ``pg_stat_activity.client_port``.
 
 Usage::
 
@@ -40,6 +42,7 @@ class _Link:
         self.closed = threading.Event()
         self.thawed = threading.Event()
         self.thawed.set()
+        self.upstream_port: int = upstream.getsockname()[1]
 
     def close(self) -> None:
         """Close both sockets (idempotent)."""
@@ -94,13 +97,21 @@ class TCPProxy:
         """Relay new connections again (undoes :meth:`refuse`)."""
         self._accepting.set()
 
-    def freeze(self) -> int:
+    def freeze(self, upstream_port: int | None = None) -> int:
         """Stop relaying bytes on every open connection (sockets stay open).
+
+        :param upstream_port: only the connection whose upstream socket is
+            bound to this local port (the backend's ``client_port``).
 
         Returns how many connections were frozen.
         """
         with self._lock:
-            links = [link for link in self._links if not link.closed.is_set()]
+            links = [
+                link
+                for link in self._links
+                if not link.closed.is_set()
+                and (upstream_port is None or link.upstream_port == upstream_port)
+            ]
         for link in links:
             link.thawed.clear()
         return len(links)
@@ -111,6 +122,12 @@ class TCPProxy:
             links = list(self._links)
         for link in links:
             link.thawed.set()
+
+    @property
+    def upstream_ports(self) -> list[int]:
+        """Local ports of the open connections' upstream sockets (the server's ``client_port``)."""
+        with self._lock:
+            return [link.upstream_port for link in self._links if not link.closed.is_set()]
 
     @property
     def open_connections(self) -> int:

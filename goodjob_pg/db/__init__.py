@@ -50,7 +50,7 @@ from ._operator import (
     resume,
     retry_job,
 )
-from ._production import processes, ready_queues
+from ._production import StaleProcess, processes, ready_queues, terminate_stale_processes
 from ._runner import (
     define_task,
     deregister_process,
@@ -74,6 +74,7 @@ __all__ = [
     "Executor",
     "JobFilter",
     "Search",
+    "StaleProcess",
     "aenqueue",
     "aenqueue_many",
     "batch_job_ids",
@@ -121,6 +122,7 @@ __all__ = [
     "search_jobs",
     "set_cron_entry_enabled",
     "state_counts",
+    "terminate_stale_processes",
     "throughput",
     "translate",
     "unwait",

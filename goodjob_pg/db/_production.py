@@ -1,15 +1,19 @@
-"""Read-only SQL for running in production: ready-queue depth, the process list.
+"""SQL for running in production: ready-queue depth, the process list, stale leases.
 
-Plain reads of tables and views (allowed for inspection). The depth query
-reads only ``queued`` rows, which the per-queue ready index holds, so its
-cost grows with the backlog, not with the job history.
+The first two are plain reads of tables and views (allowed for inspection).
+The depth query reads only ``queued`` rows, which the per-queue ready index
+holds, so its cost grows with the backlog, not with the job history.
+:func:`terminate_stale_processes` is the heartbeat backstop of the rescue
+sweep (goodjob_terminate_stale_processes).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+from uuid import UUID
 
-from ._core import Conn, translated
+from ._core import Conn, interval, translated
 
 _READY = """
 select queue, count(*)::bigint, coalesce(extract(epoch from now() - min(run_at)), 0)::float8
@@ -35,3 +39,28 @@ def processes(conn: Conn) -> list[dict[str, Any]]:
     cur = conn.execute(_PROCESSES)
     names = [d.name for d in cur.description or ()]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+class StaleProcess(NamedTuple):
+    """A process whose lease was held but whose heartbeat was too old."""
+
+    process_id: UUID
+    backend_pid: int
+    heartbeat_at: datetime
+    terminated: bool
+    error: str | None  # why the backend could not be ended (e.g. permission denied)
+
+
+@translated
+def terminate_stale_processes(conn: Conn, older_than: float | timedelta) -> list[StaleProcess]:
+    """End the lease sessions of processes whose heartbeat is older than ``older_than``.
+
+    Rescue their jobs afterwards with :func:`rescue_dead_processes`. A row with
+    ``terminated`` false names why in ``error``; nothing is raised for it.
+    """
+    rows = conn.execute(
+        "select process_id, backend_pid, heartbeat_at, terminated, error"
+        " from goodjob_terminate_stale_processes(older_than => %s)",
+        (interval(older_than),),
+    ).fetchall()
+    return [StaleProcess(*row) for row in rows]

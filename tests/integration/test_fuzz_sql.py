@@ -187,7 +187,8 @@ def _function_names() -> list[str]:
         "goodjob_register_process", "goodjob_report", "goodjob_report_results",
         "goodjob_reschedule_job", "goodjob_rescue_dead_processes", "goodjob_resume",
         "goodjob_retry_job", "goodjob_run_cron_entry", "goodjob_set_trace_context",
-        "goodjob_succeed_job", "goodjob_unwait", "goodjob_upcoming_run_times",
+        "goodjob_succeed_job", "goodjob_terminate_stale_processes", "goodjob_unwait",
+        "goodjob_upcoming_run_times",
         "goodjob_update_batch", "goodjob_uuid_v7", "goodjob_wait",
     ]  # fmt: skip
 

@@ -1,0 +1,122 @@
+"""Reconnect plumbing without a database: Backoff, the log rate limiter, error classes."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import Any
+
+import psycopg
+import pytest
+
+from goodjob_pg.ratelimit import LogLimiter
+from goodjob_pg.reconnect import Backoff, Watchdog, is_read_only, is_transient
+
+
+def test_backoff_is_bounded_jittered_capped_and_resets() -> None:
+    backoff = Backoff(base=0.1, cap=2.0)
+    delays = [backoff.next_delay() for _ in range(200)]
+    assert backoff.failures == 200
+    for i, delay in enumerate(delays):
+        ceiling = min(2.0, 0.1 * 2**i)
+        assert ceiling / 2 <= delay <= ceiling, (i, delay)  # bounded: jitter in [d/2, d]
+    capped = delays[10:]
+    assert max(capped) <= 2.0 and min(capped) >= 1.0  # the cap holds for ever
+    assert len({round(d, 9) for d in capped}) > 150  # jitter: workers do not retry in step
+    backoff.reset()
+    assert backoff.failures == 0
+    assert backoff.next_delay() <= 0.1  # after a success it starts small again
+
+
+def test_backoff_reaches_one_try_a_second_after_a_few() -> None:
+    """The default backoff: after 5 failures, never more than one try a second."""
+    for _ in range(50):
+        backoff = Backoff()
+        delays = [backoff.next_delay() for _ in range(12)]
+        assert all(d >= 0.8 for d in delays[4:]), delays
+        assert sum(delays[:5]) <= 3.1  # the first few come quickly
+        assert max(delays) <= 30.0
+
+
+def test_backoff_wait_returns_at_once_when_stopped() -> None:
+    stop = threading.Event()
+    stop.set()
+    backoff = Backoff(base=100.0, cap=100.0)
+    assert backoff.wait(stop) is True
+    assert Backoff(base=0.001).wait(threading.Event()) is False
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_log_limiter_burst_then_one_per_interval_with_counts() -> None:
+    clock = FakeClock()
+    limiter = LogLimiter(burst=3, interval=10.0, clock=clock)
+    allowed = []
+    for _ in range(100):  # 100 lines in 10 s
+        allowed.append(limiter.allow("k"))
+        clock.now += 0.1
+    assert allowed[:3] == [0, 0, 0]
+    assert [a for a in allowed[3:] if a is not None] == []
+    clock.now += 0.2  # 10 s after the third line: one line, with the count held back
+    assert limiter.allow("k") == 97
+    assert limiter.allow("k") is None
+    assert limiter.allow("other") == 0  # kinds are limited apart
+    limiter.reset("k")  # the outage is over: the next one is reported at once
+    assert limiter.allow("k") == 0
+
+
+def test_log_limiter_warning_lines(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    limiter = LogLimiter(burst=1, interval=5.0, clock=clock)
+    log = logging.getLogger("test.ratelimit")
+    with caplog.at_level(logging.WARNING, logger="test.ratelimit"):
+        results = [limiter.warning(log, "k", "down %d", i, extra={"action": "x"}) for i in range(4)]
+        clock.now += 5.0
+        assert limiter.warning(log, "k", "down %d", 9, extra={"action": "x"})
+    assert results == [True, False, False, False]
+    assert [r.getMessage() for r in caplog.records] == [
+        "down 0",
+        "down 9 (3 similar line(s) suppressed)",
+    ]
+    assert [(r.action, r.suppressed) for r in caplog.records] == [("x", 0), ("x", 3)]  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        LogLimiter(burst=0)
+
+
+def test_error_classes() -> None:
+    read_only = psycopg.errors.lookup("25006")("cannot execute INSERT in a read-only transaction")
+    recovery = psycopg.errors.lookup("0A000")(
+        "cannot set transaction read-write mode during recovery"
+    )
+    assert is_read_only(read_only) and is_transient(read_only)
+    assert is_read_only(recovery) and is_transient(recovery)
+    for code in ("57014", "55P03", "40P01", "57P01", "53300", "08006"):
+        assert is_transient(psycopg.errors.lookup(code)("x")), code
+    assert is_transient(OSError("reset"))
+    for code in ("42501", "22023", "0A000", "GJ013"):
+        exc = psycopg.errors.lookup(code)("x") if code != "GJ013" else psycopg.DatabaseError("x")
+        assert not is_transient(exc), code
+
+
+def test_watchdog_uses_the_shorter_of_its_limits() -> None:
+    """A statement watched with its own limit is broken after that limit (a real socket)."""
+    left, right = socket.socketpair()
+    conn: Any = left  # break_connection needs only fileno()
+    watchdog = Watchdog(limit=60.0)
+    try:
+        with watchdog.watch(conn, "lease", limit=0.0):
+            threading.Event().wait(0.01)
+            assert watchdog.check() == 1
+        with watchdog.watch(conn, "pool", limit=None):
+            assert watchdog.check() == 0  # 60 s not reached
+        assert right.recv(1) == b""  # the shut-down socket reads as closed
+    finally:
+        left.close()
+        right.close()
