@@ -50,7 +50,7 @@ from ._operator import (
     resume,
     retry_job,
 )
-from ._production import processes, ready_queues
+from ._production import oldest_xmin, processes, ready_queues
 from ._runner import (
     define_task,
     deregister_process,
@@ -104,6 +104,7 @@ __all__ = [
     "list_batches",
     "list_jobs",
     "matching_job_ids",
+    "oldest_xmin",
     "pause",
     "pauses",
     "processes",
