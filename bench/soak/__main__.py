@@ -34,6 +34,7 @@ from ..database import Databases, server_facts
 from .churn import Churn
 from .health import HorizonSampler, LongTransaction, snapshot
 from .report import format_report, latency, verdicts, write_json
+from .vacuum import AutovacuumStandIn
 
 __all__ = ["main"]
 
@@ -55,6 +56,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         type=float,
         default=30.0,
         help="seconds a finished job is kept before cleanup deletes it (default 30)",
+    )
+    p.add_argument(
+        "--autovacuum-stand-in",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="vacuum by autovacuum's rule from the soak (auto: if the server's autovacuum is off)",
     )
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the JSON file")
     p.add_argument("--keep", action="store_true", help="keep the database (its URL is printed)")
@@ -110,9 +117,16 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     )
     soak = _Run(args, url, churn)
     sampler = HorizonSampler(url, soak.started)
+    stand_in = AutovacuumStandIn(url, soak.started)
     snaps: list[dict[str, Any]] = []
     first_at, half = min(100_000, args.jobs // 10), args.jobs // 2
     with psycopg.connect(url, autocommit=True) as conn:
+        server_autovacuum = conn.execute("show autovacuum").fetchone() == ("on",)
+        use_stand_in = args.autovacuum_stand_in == "on" or (
+            args.autovacuum_stand_in == "auto" and not server_autovacuum
+        )
+        if use_stand_in:
+            stand_in.start()
         cleaner.start()
         sampler.start()
         churn.start()
@@ -137,6 +151,7 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             sampler.sample(conn)
         finally:
             churn.stop()
+            stand_in.stop()
             sampler.stop()
             cleaner.stop()
             app.close()
@@ -163,6 +178,11 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         "oldest_xmin": sampler.summary(),
         "oldest_xmin_samples": sampler.samples,
         "cleanups": cleaner.runs,
+        "vacuum": {
+            "server_autovacuum": server_autovacuum,
+            "stand_in": use_stand_in,
+            "stand_in_runs": stand_in.runs,
+        },
     }
     result["verdicts"] = verdicts(result)
     return result

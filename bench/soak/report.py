@@ -80,7 +80,7 @@ def format_report(result: dict[str, Any]) -> str:
         f" consumer connections, long transaction {settings['long_transaction_seconds']} s",
         "",
         f"{'moment':<13} {'table':<28} {'heap':>10} {'indexes':>10} {'total':>10}"
-        f" {'live':>9} {'dead':>9} {'autovac':>7}",
+        f" {'live':>9} {'dead':>9} {'vacuums':>7}",
     ]
     for snap in result["snapshots"]:
         for t in snap["tables"]:
@@ -89,7 +89,8 @@ def format_report(result: dict[str, Any]) -> str:
             lines.append(
                 f"{snap['label']:<13} {t['table']:<28} {_mb(t['table_bytes']):>10}"
                 f" {_mb(t['indexes_bytes']):>10} {_mb(t['total_bytes']):>10}"
-                f" {t['n_live_tup']:>9,} {t['n_dead_tup']:>9,} {t['autovacuum_count']:>7}"
+                f" {t['n_live_tup']:>9,} {t['n_dead_tup']:>9,}"
+                f" {t['autovacuum_count'] + t['vacuum_count']:>7}"
             )
         total = _mb(snap["total_bytes"])
         lines.append(f"{snap['label']:<13} {'(all goodjob tables)':<28} {'':>21} {total:>10}")
@@ -111,6 +112,17 @@ def format_report(result: dict[str, Any]) -> str:
         f" {h['before']['max_xids']} / {h['before']['max_seconds']},"
         f" during max {h['during']['max_xids']} / {h['during']['max_seconds']},"
         f" after, last {h['after']['last_xids']} / {h['after']['last_seconds']}"
+    )
+    vac = result["vacuum"]
+    runs = vac["stand_in_runs"]
+    lines.append(
+        f"vacuum: server autovacuum {'on' if vac['server_autovacuum'] else 'off'}; "
+        + (
+            f"stand-in ran {len(runs)} time(s), {sum(r['table'] == 'goodjob_jobs' for r in runs)}"
+            f" on goodjob_jobs, longest {max((r['seconds'] for r in runs), default=0)} s"
+            if vac["stand_in"]
+            else "no stand-in"
+        )
     )
     lines.append("")
     for v in result["verdicts"]:

@@ -21,14 +21,15 @@ select queue, count(*)::bigint, coalesce(extract(epoch from now() - min(run_at))
 # transaction id (lazy vacuum's own snapshot is ignored by other vacuums, so
 # autovacuum workers are left out; walsenders carry a standby's
 # hot_standby_feedback), prepared transactions and replication slots.
-# Sessions of other roles show their xmin only to a role with
-# pg_read_all_stats (pg_monitor).
+# Every role sees the xmin of other roles' sessions, but their start time
+# and backend type only with pg_read_all_stats (pg_monitor): without it the
+# seconds cover only this role's sessions (and prepared transactions).
 _OLDEST_XMIN = """
 with holders(xids, since) as (
   select greatest(age(backend_xmin), age(backend_xid)), xact_start
     from pg_stat_activity
    where (datname = current_database() or backend_type = 'walsender')
-     and backend_type <> 'autovacuum worker' and pid <> pg_backend_pid()
+     and backend_type is distinct from 'autovacuum worker' and pid <> pg_backend_pid()
      and (backend_xmin is not null or backend_xid is not null)
   union all
   select age(transaction), prepared from pg_prepared_xacts where database = current_database()
