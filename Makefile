@@ -10,12 +10,13 @@ SCHEMA ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 FAULTS_ARGS ?=
+SOAK_ARGS ?=
 BENCH_VENV ?= bench/.venv
 
 comma := ,
 PSQL = PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1
 
-.PHONY: test pytest pgtap pgtap-schema install-sql install-roles schema lint deps demo bench bench-peers faults
+.PHONY: test pytest pgtap pgtap-schema install-sql install-roles schema lint deps demo bench bench-peers faults soak
 
 ## test: pytest, then the pgTAP suite (installs what they need first)
 test: deps
@@ -51,6 +52,10 @@ $(BENCH_VENV)/.installed: pyproject.toml bench/peers/requirements.txt
 ## faults: the fault suite at full size (real workers killed, cut, paused; ~5 min), prints a report
 faults: $(VENV)/.installed
 	$(PYTHON) -m tests.faults $(FAULTS_ARGS)
+
+## soak: 1,000,000 jobs and a 10-minute snapshot in a fresh database; sizes, dead tuples, fetch p99 (~25 min; SOAK_ARGS="--jobs 200000 --long-transaction-seconds 120")
+soak: $(VENV)/.installed
+	$(PYTHON) -m bench.soak $(SOAK_ARGS)
 
 ## pytest: the Python tests (exit 5, "no tests collected", is a failure)
 pytest:

@@ -13,6 +13,10 @@ named ``goodjob_...``:
   by ``queue``, read from SQL on a connection of their own at most every
   :attr:`QueueDepth.interval` seconds, and only after the first scrape (a
   scrape never waits for the database: it shows the last reading);
+- ``goodjob_oldest_xmin_age_xids`` and ``goodjob_oldest_xmin_age_seconds``:
+  how far the database's xmin horizon lags (a long transaction, an idle
+  session in a transaction, a prepared transaction or a replication slot
+  keeps vacuum from removing dead job versions), read with the depth;
 - ``goodjob_job_pickup_latency_seconds``: a histogram of the time from a job
   being ready (enqueued, or its run time) to its start, by database clock.
 
@@ -123,6 +127,9 @@ class Metrics:
             )
             for queue, (_, age) in sorted(readings.items()):
                 out.append(f"goodjob_queue_oldest_ready_age_seconds{_labels(queue=queue)} {age:g}")
+            horizon = depth.horizon()
+            if horizon is not None:
+                _render_horizon(out, *horizon)
         name = "goodjob_job_pickup_latency_seconds"
         _header(out, name, "Time from a job being ready to its start.", "histogram")
         cumulative = 0
@@ -146,6 +153,7 @@ class QueueDepth:
         self.url = url
         self.interval = interval
         self._readings: dict[str, tuple[int, float]] = {}
+        self._horizon: tuple[int, float] | None = None
         self._read_at = -float("inf")
         self._lock = threading.Lock()
         self._refreshing = False
@@ -160,6 +168,11 @@ class QueueDepth:
                 self._refreshing = True
                 threading.Thread(target=self._refresh, name="goodjob-metrics", daemon=True).start()
             return dict(self._readings)
+
+    def horizon(self) -> tuple[int, float] | None:
+        """The last xmin horizon age (transaction ids, seconds); None before the first reading."""
+        with self._lock:
+            return self._horizon
 
     def refresh_now(self) -> None:
         """Read in this thread (tests and the first reading)."""
@@ -176,10 +189,12 @@ class QueueDepth:
 
     def _refresh(self) -> None:
         readings: dict[str, tuple[int, float]] | None = None
+        horizon: tuple[int, float] | None = None
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = connect(self.url, role="metrics", connect_timeout=5)
             readings = db.ready_queues(self._conn)
+            horizon = db.oldest_xmin(self._conn)
         except (psycopg.Error, OSError) as exc:
             logger.warning(
                 "metrics: reading queue depth failed (%s)", exc, extra={"action": "metrics_failed"}
@@ -191,9 +206,28 @@ class QueueDepth:
             self._read_at = time.monotonic()
             if readings is not None:
                 self._readings = readings
+            if horizon is not None:
+                self._horizon = horizon
             if self._closed:
                 close_quietly(self._conn)
                 self._conn = None
+
+
+def _render_horizon(out: list[str], xids: int, seconds: float) -> None:
+    _header(
+        out,
+        "goodjob_oldest_xmin_age_xids",
+        "Transaction ids since the oldest snapshot vacuum must respect.",
+        "gauge",
+    )
+    out.append(f"goodjob_oldest_xmin_age_xids {xids}")
+    _header(
+        out,
+        "goodjob_oldest_xmin_age_seconds",
+        "Age of the oldest transaction holding back vacuum.",
+        "gauge",
+    )
+    out.append(f"goodjob_oldest_xmin_age_seconds {seconds:g}")
 
 
 def _header(out: list[str], name: str, help_text: str, kind: str) -> None:

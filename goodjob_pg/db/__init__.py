@@ -50,7 +50,13 @@ from ._operator import (
     resume,
     retry_job,
 )
-from ._production import StaleProcess, processes, ready_queues, terminate_stale_processes
+from ._production import (
+    StaleProcess,
+    oldest_xmin,
+    processes,
+    ready_queues,
+    terminate_stale_processes,
+)
 from ._runner import (
     define_task,
     deregister_process,
@@ -105,6 +111,7 @@ __all__ = [
     "list_batches",
     "list_jobs",
     "matching_job_ids",
+    "oldest_xmin",
     "pause",
     "pauses",
     "processes",

@@ -152,6 +152,35 @@ def test_metrics_after_a_known_set_of_jobs(
     assert len(parked) == 2
 
 
+def test_oldest_xmin_age_rises_with_a_long_snapshot_and_falls_after(
+    start_worker: Callable[..., Worker], db_url: str, db_conn: Conn
+) -> None:
+    worker = start_worker(probe_port=0, poll_interval=30)
+    scrape(worker)  # the first scrape starts the background readings
+    assert worker.queue_depth is not None
+    worker.queue_depth.interval = 0.1
+
+    def horizon() -> tuple[float, float] | None:
+        values = scrape(worker)
+        xids = values.get("goodjob_oldest_xmin_age_xids")
+        seconds = values.get("goodjob_oldest_xmin_age_seconds")
+        return None if xids is None or seconds is None else (xids, seconds)
+
+    wait_for(horizon, 15, interval=0.1)
+    with psycopg.connect(db_url) as reader:
+        reader.execute("set transaction isolation level repeatable read")
+        reader.execute("select count(*) from goodjob_jobs")  # takes the snapshot
+        for _ in range(200):  # transaction ids burnt while the snapshot is held
+            db_conn.execute("select txid_current()")
+        pinned = wait_for(lambda: (h := horizon()) is not None and h[0] >= 200 and h, 15, 0.1)
+        time.sleep(0.2)
+        later = wait_for(lambda: (h := horizon()) is not None and h[1] > pinned[1] and h, 15, 0.1)
+        assert later[0] >= pinned[0]
+        reader.rollback()
+    # Xids are counted cluster-wide, so the age after is judged against the pinned one.
+    wait_for(lambda: (h := horizon()) is not None and h[0] < pinned[0] and h[1] < later[1], 15, 0.1)
+
+
 # -- hooks -------------------------------------------------------------------------------------
 
 
