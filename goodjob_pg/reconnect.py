@@ -24,18 +24,23 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-__all__ = ["Backoff", "Watchdog", "break_connection", "close_quietly", "connect"]
+__all__ = ["LOCK_TIMEOUT_S", "Backoff", "Watchdog", "break_connection", "close_quietly", "connect"]
 
 Conn = psycopg.Connection[Any]
 
 logger = logging.getLogger(__name__)
 
 # Server-side settings for worker sessions (all settable by any role, PG 13+):
-# short keepalives so the server drops a vanished worker's lease quickly, and
-# no idle-in-transaction limit (a worker's sessions are idle between jobs).
+# short keepalives so the server drops a vanished worker's lease quickly, no
+# idle-in-transaction limit (a worker's sessions are idle between jobs), and a
+# lock_timeout: a row lock held by someone else (a psql user's ``select ...
+# for update``) ends a report or rescue with SQLSTATE 55P03 after 2 s, which
+# the worker retries, instead of a wait the Watchdog would take for a dead
+# link (a statement it abandons that way may still commit on the server).
+LOCK_TIMEOUT_S = 2
 _SERVER_OPTIONS = (
     "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
-    " -c idle_in_transaction_session_timeout=0"
+    f" -c idle_in_transaction_session_timeout=0 -c lock_timeout={LOCK_TIMEOUT_S}s"
 )
 # Client-side libpq keepalives, and a bound on unacknowledged writes (ms).
 _CLIENT_PARAMS: dict[str, Any] = {
