@@ -5,6 +5,8 @@ heartbeat period"). Same conventions as :mod:`tests.faults.scenarios`.
 
 from __future__ import annotations
 
+import glob
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -54,17 +56,8 @@ def row_lock(size: Size, log_dir: Path) -> Result:
                     refused += 1
                 waits.append(round(time.monotonic() - started, 1))
             unchanged = _row(bed, queued) == before
-            wait_for(
-                lambda: (
-                    bed.scalar(
-                        "select count(*) from goodjob_jobs where id = any(%s) and state = 'succeeded'",
-                        others,
-                    )
-                    == len(others)
-                ),
-                size.timeout,
-                0.1,
-            )
+            done = "select count(*) from goodjob_jobs where id = any(%s) and state = 'succeeded'"
+            wait_for(lambda: bed.scalar(done, others) == len(others), size.timeout, 0.1)
             flowed_s = round(time.monotonic() - locked_at, 1)
             still_running = _row(bed, running)[0] == "running"
             time.sleep(max(0.0, hold - (time.monotonic() - locked_at)))
@@ -152,4 +145,51 @@ def payload_bounds(size: Size, log_dir: Path) -> Result:
         return Result("NOTIFY payload bounds", audit, passed, figures)
 
 
-MISC_SCENARIOS = [row_lock, long_job, payload_bounds]
+def _spawn_skewed(bed: FaultBed, skew: str, *args: str) -> Any:
+    """Start a worker under libfaketime (Debian's faketime) with its clock moved by ``skew``."""
+    [lib] = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    # Python's timed thread waits hang when libfaketime also fakes the monotonic clock.
+    skewed = {"LD_PRELOAD": lib, "FAKETIME": skew, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    saved = dict(os.environ)
+    os.environ.update(skewed)
+    try:
+        return bed.spawn(*args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def clock_skew(size: Size, log_dir: Path) -> Result:
+    """S20: workers at +1 h and -1 h run scheduled jobs when the database says they are due."""
+    n = 10 if size is SMALL else 40
+    with FaultBed(log_dir, "clock_skew") as bed:
+        for skew in ("+1h", "-1h"):
+            bed.process_id(_spawn_skewed(bed, skew, "--queues", "*:5", "--poll-interval", "30"))
+        ids = [
+            row[0]
+            for row in bed.conn.execute(
+                "select goodjob_enqueue('fx_work', run_at => now() + make_interval(secs => 3 + i))"
+                " from generate_series(1, %s) i",
+                (n,),
+            )
+        ]
+        bed.wait_drained(size.timeout)
+        audit = bed.audit(ids)
+        early, late = bed.conn.execute(
+            "select min(extract(epoch from e.started_at - j.run_at)),"
+            " max(extract(epoch from e.started_at - j.run_at))"
+            " from goodjob_jobs j join goodjob_executions e on e.job_id = j.id"
+            " where j.id = any(%s)",
+            (ids,),
+        ).fetchone() or (None, None)
+        skews = bed.tail(200).count("clock is 3600")
+        figures = {
+            "start_minus_run_at_min_s": round(float(early or 0), 3),
+            "start_minus_run_at_max_s": round(float(late or 0), 3),
+            "skew_warnings": skews,
+        }
+        passed = audit.ok() and early is not None and early >= 0 and late < 2.0 and skews == 2
+        return Result("clock skew +1 h / -1 h", audit, passed, figures)
+
+
+MISC_SCENARIOS = [row_lock, long_job, payload_bounds, clock_skew]
