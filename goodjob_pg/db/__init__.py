@@ -50,7 +50,7 @@ from ._operator import (
     resume,
     retry_job,
 )
-from ._production import processes, ready_queues
+from ._production import notification_queue_usage, processes, ready_queues
 from ._runner import (
     define_task,
     deregister_process,
@@ -105,6 +105,7 @@ __all__ = [
     "list_batches",
     "list_jobs",
     "matching_job_ids",
+    "notification_queue_usage",
     "pause",
     "pauses",
     "processes",

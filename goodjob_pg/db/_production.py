@@ -35,3 +35,10 @@ def processes(conn: Conn) -> list[dict[str, Any]]:
     cur = conn.execute(_PROCESSES)
     names = [d.name for d in cur.description or ()]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+@translated
+def notification_queue_usage(conn: Conn) -> float:
+    """The fraction of the server's NOTIFY queue in use (``pg_notification_queue_usage()``)."""
+    row = conn.execute("select pg_notification_queue_usage()").fetchone()
+    return float(row[0]) if row is not None else 0.0
