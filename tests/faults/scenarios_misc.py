@@ -192,4 +192,46 @@ def clock_skew(size: Size, log_dir: Path) -> Result:
         return Result("clock skew +1 h / -1 h", audit, passed, figures)
 
 
-MISC_SCENARIOS = [row_lock, long_job, payload_bounds, clock_skew]
+_FLOOD = """
+select pg_notify('goodjob', case when i %% 3 = 0 then 'junk ' || i
+                                 when i %% 3 = 1 then '{"queue": "default"}'
+                                 else '{"queue": 42, "run_at": "soon"}' end)
+  from generate_series(1, %s) i
+"""
+
+
+def listen_flood(size: Size, log_dir: Path) -> Result:
+    """S24/S26: 100,000 notifications (junk and valid) plus single-row enqueues while a
+    worker runs; it survives, keeps up, and no worker session idles in a transaction."""
+    total = 20000 if size is SMALL else 100000
+    with FaultBed(log_dir, "flood") as bed, psycopg.connect(bed.url, autocommit=True) as flood:
+        worker = bed.spawn("--queues", "*:5", "--poll-interval", "1")
+        bed.process_id(worker)
+        ids: list[Any] = []
+        usage, idle_in_tx, samples = 0.0, 0, 0
+        for _ in range(total // 1000):
+            flood.execute(_FLOOD, (1000,))  # one transaction of 1,000 notifications
+            ids += bed.enqueue(1, seconds=0.0)
+            usage = max(usage, float(bed.scalar("select pg_notification_queue_usage()")))
+            idle_in_tx += int(
+                bed.scalar(
+                    "select count(*) from pg_stat_activity where datname = current_database()"
+                    " and application_name like 'goodjob-pg%%' and state = 'idle in transaction'"
+                )
+            )
+            samples += 1
+            time.sleep(0.1)
+        bed.wait_drained(size.timeout)
+        wait_for(lambda: bed.scalar("select pg_notification_queue_usage()") == 0, 30, 0.1)
+        audit = bed.audit(ids)
+        alive = worker.poll() is None
+        figures = {
+            "notifications": total,
+            "max_queue_usage": usage,
+            "idle_in_transaction_samples": f"{idle_in_tx}/{samples}",
+            "worker_alive": alive,
+        }
+        return Result("LISTEN flood", audit, audit.ok() and alive and idle_in_tx == 0, figures)
+
+
+MISC_SCENARIOS = [row_lock, long_job, payload_bounds, clock_skew, listen_flood]

@@ -1,6 +1,7 @@
 """The fault scenarios of :mod:`tests.faults.scenarios_misc` at their reduced size:
 a row lock held by another session (S19), a job longer than the heartbeat
-period, NOTIFY payload bounds (S22), workers with skewed clocks (S20).
+period, NOTIFY payload bounds (S22), workers with skewed clocks (S20), a
+LISTEN flood of junk and valid notifications (S24, S26).
 ``make faults`` runs them at full size. Each is checked like the scenarios of
 ``test_faults.py``: passed, 0 lost, 0 completed twice.
 """
