@@ -22,10 +22,11 @@ PSQL = PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1
 test: deps
 	@$(MAKE) --no-print-directory pytest pgtap pgtap-schema
 
-## deps: the .venv with the package and its test extra; pgTAP and pg_prove; chromium
+## deps: the .venv with the package and its test extra; pgTAP and pg_prove; chromium; faketime
 deps: $(VENV)/.installed
 	@.ci/install-pgtap
 	@.ci/install-chromium
+	@.ci/install-faketime
 
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)

@@ -61,6 +61,11 @@ class _Group(click.Group):
             raise CliError(
                 f"{one_line(exc)} (is the goodjob-pg schema installed? run: goodjob-pg migrate)"
             ) from exc
+        except psycopg.errors.LockNotAvailable as exc:
+            raise CliError(
+                "a job's row is locked by another session (lock timeout, SQLSTATE 55P03);"
+                " that job was not changed: try again once the session commits or rolls back"
+            ) from exc
         except (GoodjobError, MigrationError, psycopg.Error) as exc:
             raise CliError(one_line(exc)) from exc
 

@@ -113,12 +113,14 @@ def status(keys: bool, json: bool, database_url: str | None) -> None:
         stats = sorted(db.queue_stats(conn), key=lambda r: str(r["queue"]))
         paused = db.pauses(conn)
         batches = db.list_batches(conn, limit=10)
+        notify_usage = db.notification_queue_usage(conn)
     if json:
         echo_json(
             {
                 "queues": stats,
                 "paused": [{"kind": k, "name": n} for k, n in paused],
                 "batches": batches,
+                "notify_queue_usage": notify_usage,
             }
         )
         return
@@ -137,6 +139,8 @@ def status(keys: bool, json: bool, database_url: str | None) -> None:
     if batches:  # the newest ten (goodjob_batch_status has them all)
         click.echo("batches:")
         click.echo(format_table(_BATCH_COLUMNS, [[b[c] for c in _BATCH_COLUMNS] for b in batches]))
+    if notify_usage > 0:  # pg_notification_queue_usage(): a listener that falls behind fills it
+        click.echo(f"NOTIFY queue in use: {notify_usage:.2%} (every NOTIFY fails when full)")
 
 
 @click.command("cleanup-preserved-jobs")

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import psycopg
 
 from . import db
+from .clock import database_clock
 from .cron import CronEntry, define_entries
 from .errors import SQLError
 
@@ -60,12 +61,12 @@ class CronScheduler:
         self._due: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._started = datetime.now(UTC)
+        self._started = database_clock.now()
         self._prepared = False
 
     def prepare(self) -> None:
         """Define the entries and read their history (CronConfigError for a refused entry)."""
-        now = self._started = datetime.now(UTC)
+        now = self._started = database_clock.now()
         with self._app.connection() as conn:
             define_entries(conn, self._entries)
             self._last = dict(db.cron_last_ticks(conn, list(self._entries)))
@@ -97,7 +98,7 @@ class CronScheduler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            wake = datetime.now(UTC) + timedelta(seconds=_MAX_SLEEP)
+            wake = database_clock.now() + timedelta(seconds=_MAX_SLEEP)
             for entry in self._entries.values():
                 if self._stop.is_set():
                     return
@@ -107,12 +108,12 @@ class CronScheduler:
                     logger.exception(
                         "cron entry %s failed", entry.key, extra={"action": "cron_error"}
                     )
-                    wake = min(wake, datetime.now(UTC) + timedelta(seconds=_RETRY))
-            self._stop.wait(max(0.0, (wake - datetime.now(UTC)).total_seconds()))
+                    wake = min(wake, database_clock.now() + timedelta(seconds=_RETRY))
+            self._stop.wait(max(0.0, (wake - database_clock.now()).total_seconds()))
 
     def _advance(self, entry: CronEntry) -> datetime:
         """Handle the entry's due ticks; return when it is next due."""
-        now = datetime.now(UTC)
+        now = database_clock.now()
         last = self._last[entry.key]
         tick = self._due.get(entry.key) or entry.next_after(last, now)
         skipped = 0

@@ -26,9 +26,9 @@ import threading
 import traceback
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from .clock import database_clock
 from .context import JobContext, _current
 from .errors import Discard, InterruptError, Retry, UnknownTaskError
 from .jobs import Job, Outcome, Result
@@ -216,7 +216,7 @@ def _from_exception(app: App, job: Job, task: Task[Any, Any], exc: Exception) ->
     if isinstance(exc, Retry):
         run_at = exc.run_at
         if run_at is None and exc.delay is not None:
-            run_at = datetime.now(UTC) + exc.delay
+            run_at = database_clock.now() + exc.delay
         logger.info(
             "job %s (%s) asked for a retry: %s",
             job.id,

@@ -44,6 +44,7 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from . import db
+from .clock import database_clock
 from .errors import ProcessLeaseError
 from .ratelimit import reconnect_log
 from .reconnect import Backoff, Watchdog, close_quietly, connect
@@ -265,6 +266,7 @@ class Listener:
                     assert self.process_id is not None
                     self._ping_channel = f"goodjob_ping_{self.process_id.hex}"
                     conn.execute(f"listen {self._ping_channel}")
+                self._sync_clock(conn)
             self._rescue(conn)
             self._load_cache(conn)
         except BaseException:
@@ -308,18 +310,42 @@ class Listener:
         with self._watchdog.watch(conn, "lease", limit=self.ping_timeout):
             if not db.heartbeat(conn, self.process_id):
                 raise _Stale(f"process {self.process_id} was removed (rescued as dead?)")
+            self._sync_clock(conn)
             if self._listen and self._ping_sent is None:
                 conn.execute(f"notify {self._ping_channel}")
                 self._ping_sent = time.monotonic()
+
+    def _sync_clock(self, conn: psycopg.Connection[Any]) -> None:
+        """Measure this host's clock against the server's (:mod:`goodjob_pg.clock`)."""
+        first = not database_clock.synced
+        offset = database_clock.sync(lambda: db.server_time(conn))
+        if first and abs(offset) >= 1.0:
+            logger.warning(
+                "this host's clock is %.1f s %s the database's; the worker uses the database's",
+                abs(offset),
+                "behind" if offset > 0 else "ahead of",
+                extra={"action": "clock_skew", "offset_s": round(offset, 3)},
+            )
 
     def _rescue(self, conn: psycopg.Connection[Any]) -> None:
         # Sweeps take milliseconds (a few hundred rows at most): one that
         # hangs for a heartbeat interval is a dead link, found as fast as a
         # missed heartbeat would find it.
-        with self._watchdog.watch(conn, "lease", limit=self.heartbeat_interval):
-            if self.stale_after is not None:
-                self._end_stale(conn, self.stale_after)
-            count = db.rescue_dead_processes(conn)
+        try:
+            with self._watchdog.watch(conn, "lease", limit=self.heartbeat_interval):
+                if self.stale_after is not None:
+                    self._end_stale(conn, self.stale_after)
+                count = db.rescue_dead_processes(conn)
+        except psycopg.errors.LockNotAvailable:
+            # Another session holds a row of a job to rescue (lock_timeout):
+            # nothing changed; the next rescue tries again.
+            logger.warning(
+                "rescue waited too long for a job row locked by another session;"
+                " retrying in %.0f s",
+                self.rescue_interval,
+                extra={"action": "rescue_lock_timeout"},
+            )
+            return
         if count:
             logger.warning(
                 "rescued %d job(s) of dead worker processes",

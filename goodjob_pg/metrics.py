@@ -17,6 +17,9 @@ named ``goodjob_...``:
   how far the database's xmin horizon lags (a long transaction, an idle
   session in a transaction, a prepared transaction or a replication slot
   keeps vacuum from removing dead job versions), read with the depth;
+- ``goodjob_notify_queue_usage_ratio``: ``pg_notification_queue_usage()``,
+  read with the queue depth (a listener that falls behind fills the server's
+  NOTIFY queue; when it is full every NOTIFYing transaction fails);
 - ``goodjob_job_pickup_latency_seconds``: a histogram of the time from a job
   being ready (enqueued, or its run time) to its start, by database clock.
 
@@ -130,6 +133,14 @@ class Metrics:
             horizon = depth.horizon()
             if horizon is not None:
                 _render_horizon(out, *horizon)
+            if depth.notify_usage is not None:
+                _header(
+                    out,
+                    "goodjob_notify_queue_usage_ratio",
+                    "Fraction of the server's NOTIFY queue in use.",
+                    "gauge",
+                )
+                out.append(f"goodjob_notify_queue_usage_ratio {depth.notify_usage:g}")
         name = "goodjob_job_pickup_latency_seconds"
         _header(out, name, "Time from a job being ready to its start.", "histogram")
         cumulative = 0
@@ -159,6 +170,7 @@ class QueueDepth:
         self._refreshing = False
         self._conn: psycopg.Connection[Any] | None = None
         self._closed = False
+        self.notify_usage: float | None = None  # pg_notification_queue_usage(), last reading
 
     def read(self) -> dict[str, tuple[int, float]]:
         """The last reading; starts a refresh in the background when it is old."""
@@ -195,6 +207,7 @@ class QueueDepth:
                 self._conn = connect(self.url, role="metrics", connect_timeout=5)
             readings = db.ready_queues(self._conn)
             horizon = db.oldest_xmin(self._conn)
+            self.notify_usage = db.notification_queue_usage(self._conn)
         except (psycopg.Error, OSError) as exc:
             logger.warning(
                 "metrics: reading queue depth failed (%s)", exc, extra={"action": "metrics_failed"}

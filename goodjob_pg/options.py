@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec
 from uuid import UUID
 
+from .clock import database_clock
 from .ids import uuid7
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class EnqueueOptions:
         d = defaults
         run_at = self.run_at
         if self.delay is not None and self.delay > timedelta(0):
-            run_at = (now or datetime.now(UTC)) + self.delay
+            run_at = (now or database_clock.now()) + self.delay
         labels = self.labels
         if labels is None and d is not None and d.labels:
             labels = d.labels

@@ -34,8 +34,10 @@ from uuid import UUID
 import psycopg
 
 from . import db
+from .clock import database_clock
 from .errors import InvalidOperatorArgumentError, ProcessLeaseError, SQLError
 from .jobs import Job, Outcome, Result
+from .parked import ParkedResults
 from .pools import PoolSpec
 from .ratelimit import reconnect_log
 from .reconnect import Backoff, close_quietly, connect, is_transient
@@ -79,6 +81,7 @@ class Pool:
         self._wake = threading.Event()
         self._running: dict[UUID, Job] = {}  # job.locked_by is the claiming process
         self._done: list[_Done] = []
+        self._parked: ParkedResults[_Done] = ParkedResults()  # reports blocked by a row lock
         self._fetch_due = True
         self._fetch_requested = False  # set by other threads, cleared before a fetch
         self._retry_at = 0.0  # monotonic time before which the database is not retried
@@ -119,7 +122,7 @@ class Pool:
     @property
     def busy(self) -> bool:
         """True while jobs run or results wait to be reported."""
-        return bool(self._running or self._done)
+        return bool(self._running or self._done or len(self._parked))
 
     @property
     def running_count(self) -> int:
@@ -153,7 +156,7 @@ class Pool:
     def _wait(self) -> None:
         """Sleep until woken, the poll interval, a cached run time or a retry."""
         now = time.monotonic()
-        if self._done and now >= self._retry_at:
+        if (self._done or self._parked.due()) and now >= self._retry_at:
             return
         free = self._free()
         wants = self._fetch_due or self._fetch_requested
@@ -163,9 +166,11 @@ class Pool:
         if self._worker.config.poll_interval >= 0:
             limits.append(self._next_poll - now)
         if free and (due := self._worker.cache.next_due(self.matches, self._cursor)) is not None:
-            limits.append(due - time.time() + 0.001)
+            limits.append(due - database_clock.time() + 0.001)
         if free and self._wait_retry is not None:
             limits.append(self._wait_retry - now)
+        if len(self._parked):
+            limits.append(self._parked.retry_at - now)
         self._wake.wait(max(0.0, min(limits)) if limits else None)
         self._wake.clear()
 
@@ -182,7 +187,7 @@ class Pool:
             self._fetch_due = True
         if not self._fetch_due:
             due = self._worker.cache.next_due(self.matches, self._cursor)
-            self._fetch_due = due is not None and due <= time.time()
+            self._fetch_due = due is not None and due <= database_clock.time()
         return (
             self._fetch_due
             and self._free() > 0
@@ -200,6 +205,8 @@ class Pool:
             # Without it a pool of short jobs settles into half batches (half
             # finish during each round trip), twice the cycles per job.
             time.sleep(0)
+        if self._parked.due() and time.monotonic() >= self._retry_at:
+            self._retry_parked()
         items = self._take_done()
         process_id = self._worker.process_id
         mine = [item for item in items if item[1].locked_by == process_id]
@@ -229,7 +236,7 @@ class Pool:
         if max_jobs <= 0:
             self._report(items)
             return None
-        started = time.time()
+        started = database_clock.time()
         self._fetch_due = False
         what = "report and fetch" if items else "fetch"
         try:
@@ -251,9 +258,12 @@ class Pool:
             self._fetch_due = True
             return None
         except (psycopg.Error, OSError) as exc:
+            self._fetch_due = True
+            if items and isinstance(exc, psycopg.errors.LockNotAvailable):
+                self._park(items)  # the fetch goes out again at once, without them
+                return None
             self._failed(what, exc)
             self._retry_later(items, exc)
-            self._fetch_due = True
             return None
         except BaseException as exc:
             self._retry_later(items, exc)
@@ -352,6 +362,9 @@ class Pool:
                 conn = self._connection()
                 with self._worker.watchdog.watch(conn, self._name):
                     outcomes = db.report(conn, process_id, [i[0] for i in group])
+            except psycopg.errors.LockNotAvailable:
+                self._park(group)
+                continue
             except (psycopg.Error, OSError) as exc:
                 self._failed("report", exc)
                 self._retry_later(group, exc)
@@ -363,10 +376,40 @@ class Pool:
             for outcome, (result, job, _) in zip(outcomes, group, strict=True):
                 self._worker.reported(job, result, outcome)
 
+    def _park(self, items: list[_Done]) -> None:
+        """Set aside results whose report timed out on a row lock (see :mod:`.parked`)."""
+        delay = self._parked.park(items)
+        logger.warning(
+            "%s: reporting %d result(s) waits for a job row locked by another session"
+            " (lock timeout); retrying them one by one in %.1f s",
+            self._name,
+            len(items),
+            delay,
+            extra={"action": "report_lock_timeout", "pool": self.index},
+        )
+
+    def _retry_parked(self) -> None:
+        """Report parked results one at a time; those still blocked wait longer."""
+
+        def report_one(item: _Done) -> None:
+            result, job, _ = item
+            assert job.locked_by is not None  # fetched jobs are stamped
+            conn = self._connection()
+            with self._worker.watchdog.watch(conn, self._name):
+                [outcome] = db.report(conn, job.locked_by, [result])
+            self._worker.reported(job, result, outcome)
+
+        try:
+            self._parked.retry(report_one)
+        except (psycopg.Error, OSError) as exc:
+            self._failed("report", exc)
+
     def _drain(self) -> None:
         """Shutdown: let running jobs finish until the deadline, report, close."""
         deadline = self._worker.deadline
         while self.busy:
+            if self._parked.due():
+                self._retry_parked()
             self._report(self._take_done())
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:

@@ -32,6 +32,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from .ratelimit import reconnect_log
 
 __all__ = [
+    "LOCK_TIMEOUT_S",
     "Backoff",
     "Watchdog",
     "break_connection",
@@ -52,13 +53,19 @@ logger = logging.getLogger(__name__)
 # fire while the server has unacknowledged data queued, e.g. NOTIFYs for a
 # listener that vanished), so the server drops a vanished worker's lease in
 # about 30 s; and the worker's own timeouts, whatever the role's defaults
-# (RELIABILITY.md 3.10): no statement or lock timeout (the Watchdog breaks
-# hung statements), no idle-in-transaction limit. idle_session_timeout is PG
-# 14+ and set after connecting.
+# (RELIABILITY.md 3.10): no statement timeout (the Watchdog breaks hung
+# statements), no idle-in-transaction limit, and a lock_timeout: a row lock
+# held by someone else (a psql user's ``select ... for update``) ends a
+# report or rescue with SQLSTATE 55P03 after 2 s, which the worker retries,
+# instead of a wait the Watchdog would take for a dead link (a statement it
+# abandons that way may still commit on the server). idle_session_timeout is
+# PG 14+ and set after connecting.
+LOCK_TIMEOUT_S = 2
 _SERVER_OPTIONS = (
     "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
     " -c tcp_user_timeout=30000"
-    " -c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0"
+    f" -c statement_timeout=0 -c lock_timeout={LOCK_TIMEOUT_S}s"
+    " -c idle_in_transaction_session_timeout=0"
 )
 # SQLSTATEs that mean "not now": retry with backoff (besides OperationalError,
 # which covers classes 08, 40, 53, 55, 57 and 58). 25006: a read-only

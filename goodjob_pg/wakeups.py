@@ -10,8 +10,9 @@ scheduled while nobody waited were never announced. The cache is only an
 optimisation: a time it forgets (because it is full) is found by the next
 poll.
 
-Times are POSIX timestamps (``time.time()`` seconds), since run times come
-from the database as absolute instants.
+Times are POSIX timestamps on the database's clock
+(:data:`goodjob_pg.clock.database_clock`), since run times come from the
+database as absolute instants.
 """
 
 from __future__ import annotations

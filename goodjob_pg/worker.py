@@ -33,6 +33,7 @@ from uuid import UUID
 
 from .aioloop import EventLoopThread
 from .cleanup import Cleaner
+from .clock import database_clock
 from .cron_scheduler import CronScheduler
 from .hooks import HookEvent
 from .jobs import Job, ReportOutcome, Result, State
@@ -364,7 +365,7 @@ class Worker:
 
     def notified(self, queue: str, run_at: float | None) -> None:
         """Wake the pools serving ``queue``: to fetch now, or at ``run_at``."""
-        ready = run_at is None or run_at <= time.time()
+        ready = run_at is None or run_at <= database_clock.time()
         if not ready and run_at is not None and not self.cache.add(queue, run_at):
             return
         for pool in self.pools:
@@ -409,7 +410,7 @@ class Worker:
         idle = self.config.idle_timeout
         while not self.stopping.wait(_SUPERVISOR_TICK):
             self.watchdog.check()
-            self.cache.prune(time.time() - _CACHE_GRACE)
+            self.cache.prune(database_clock.time() - _CACHE_GRACE)
             if idle is not None and not any(p.busy for p in self.pools):
                 quiet = time.monotonic() - max(p.last_active for p in self.pools)
                 if quiet >= idle:

@@ -1096,6 +1096,7 @@ COMMENT ON FUNCTION public.goodjob_define_task(name text, queue text, priority i
 CREATE FUNCTION public.goodjob_delete_job(id uuid) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'public'
+    SET lock_timeout TO '5s'
     AS $$
 declare
   v_state text;
@@ -1120,7 +1121,7 @@ $$;
 -- Name: FUNCTION goodjob_delete_job(id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_delete_job(id uuid) IS 'Delete a succeeded or discarded job and its executions. Returns the id. Errors: GJ010 not found, GJ011 not finished.';
+COMMENT ON FUNCTION public.goodjob_delete_job(id uuid) IS 'Delete a succeeded or discarded job and its executions. Returns the id. Errors: GJ010 not found, GJ011 not finished, 55P03 the row stayed locked by another session for 5 s (lock_timeout; nothing changed).';
 
 --
 -- Name: goodjob_deregister_process(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -1182,6 +1183,7 @@ COMMENT ON FUNCTION public.goodjob_disable_cron_entry(key text) IS 'Disable a cr
 CREATE FUNCTION public.goodjob_discard_job(id uuid, reason text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'public'
+    SET lock_timeout TO '5s'
     AS $$
 begin
   update goodjob_jobs j
@@ -1199,7 +1201,7 @@ $$;
 -- Name: FUNCTION goodjob_discard_job(id uuid, reason text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_discard_job(id uuid, reason text) IS 'Discard a scheduled or queued job, recording the reason as its last_error. The row is kept. Returns the id. Errors: GJ010 not found, GJ011 running or finished.';
+COMMENT ON FUNCTION public.goodjob_discard_job(id uuid, reason text) IS 'Discard a scheduled or queued job, recording the reason as its last_error. The row is kept. Returns the id. Errors: GJ010 not found, GJ011 running or finished, 55P03 the row stayed locked by another session for 5 s (lock_timeout; nothing changed).';
 
 --
 -- Name: goodjob_enable_cron_entry(text); Type: FUNCTION; Schema: public; Owner: -
@@ -2033,6 +2035,7 @@ COMMENT ON FUNCTION public.goodjob_report_results(process_id uuid, results jsonb
 CREATE FUNCTION public.goodjob_reschedule_job(id uuid, run_at timestamp with time zone) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'public'
+    SET lock_timeout TO '5s'
     AS $$
 declare
   v_queue text;
@@ -2059,7 +2062,7 @@ $$;
 -- Name: FUNCTION goodjob_reschedule_job(id uuid, run_at timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_reschedule_job(id uuid, run_at timestamp with time zone) IS 'Move a scheduled or queued job to run at run_at (now or in the past makes it ready). Returns the id. Errors: GJ010, GJ011, GJ013.';
+COMMENT ON FUNCTION public.goodjob_reschedule_job(id uuid, run_at timestamp with time zone) IS 'Move a scheduled or queued job to run at run_at (now or in the past makes it ready). Returns the id. Errors: GJ010, GJ011, GJ013, 55P03 the row stayed locked by another session for 5 s (lock_timeout; nothing changed).';
 
 --
 -- Name: goodjob_rescue_dead_processes(); Type: FUNCTION; Schema: public; Owner: -
@@ -2147,6 +2150,7 @@ COMMENT ON FUNCTION public.goodjob_resume(queue text, task text, label text) IS 
 CREATE FUNCTION public.goodjob_retry_job(id uuid) RETURNS uuid
     LANGUAGE plpgsql
     SET search_path TO 'public'
+    SET lock_timeout TO '5s'
     AS $$
 declare
   v_queue text;
@@ -2168,7 +2172,7 @@ $$;
 -- Name: FUNCTION goodjob_retry_job(id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_retry_job(id uuid) IS 'Make a discarded, scheduled or queued job ready to run now (a job out of attempts gets one more). Returns the id. Errors: GJ010 not found, GJ011 running or succeeded.';
+COMMENT ON FUNCTION public.goodjob_retry_job(id uuid) IS 'Make a discarded, scheduled or queued job ready to run now (a job out of attempts gets one more). Returns the id. Errors: GJ010 not found, GJ011 running or succeeded, 55P03 the row stayed locked by another session for 5 s (lock_timeout; nothing changed).';
 
 --
 -- Name: goodjob_run_cron_entry(text, jsonb, jsonb, text, integer, text[]); Type: FUNCTION; Schema: public; Owner: -

@@ -52,6 +52,7 @@ from ._operator import (
 )
 from ._production import (
     StaleProcess,
+    notification_queue_usage,
     oldest_xmin,
     processes,
     ready_queues,
@@ -69,6 +70,7 @@ from ._runner import (
     report_and_fetch,
     report_results,
     rescue_dead_processes,
+    server_time,
     unwait,
     upcoming_run_times,
     wait,
@@ -111,6 +113,7 @@ __all__ = [
     "list_batches",
     "list_jobs",
     "matching_job_ids",
+    "notification_queue_usage",
     "oldest_xmin",
     "pause",
     "pauses",
@@ -127,6 +130,7 @@ __all__ = [
     "retry_job",
     "run_cron_entry",
     "search_jobs",
+    "server_time",
     "set_cron_entry_enabled",
     "state_counts",
     "terminate_stale_processes",

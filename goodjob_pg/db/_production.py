@@ -103,3 +103,10 @@ def terminate_stale_processes(conn: Conn, older_than: float | timedelta) -> list
         (interval(older_than),),
     ).fetchall()
     return [StaleProcess(*row) for row in rows]
+
+
+@translated
+def notification_queue_usage(conn: Conn) -> float:
+    """The fraction of the server's NOTIFY queue in use (``pg_notification_queue_usage()``)."""
+    row = conn.execute("select pg_notification_queue_usage()").fetchone()
+    return float(row[0]) if row is not None else 0.0

@@ -430,3 +430,10 @@ def upcoming_run_times(conn: Conn, max_rows: int = 10000) -> list[tuple[str, dat
         "select queue, run_at from goodjob_upcoming_run_times(max_rows => %s)", (max_rows,)
     ).fetchall()
     return [(row[0], row[1]) for row in rows]
+
+
+@translated
+def server_time(conn: Conn) -> float:
+    """The server's clock now (``clock_timestamp()``), POSIX seconds."""
+    seconds: float = one(conn, "select extract(epoch from clock_timestamp())::float8", ())
+    return seconds

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from tests.faults.scenarios import FULL, SCENARIOS, SMALL
+from tests.faults.scenarios_misc import MISC_SCENARIOS
 from tests.faults.scenarios_server import SERVER_SCENARIOS
 
 
@@ -25,7 +26,7 @@ def main() -> int:
         f"{'scenario':32} {'jobs':>5} {'lost':>4} {'twice':>5} {'repeat':>6}"
         f" {'attempts':>8} {'cut':>5}  result  figures"
     )
-    for scenario in SCENARIOS + SERVER_SCENARIOS:
+    for scenario in [*SCENARIOS, *SERVER_SCENARIOS, *MISC_SCENARIOS]:
         if options.only and scenario.__name__ not in options.only:
             continue
         started = time.monotonic()

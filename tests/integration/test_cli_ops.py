@@ -341,3 +341,18 @@ def test_run_with_cron_and_cleanup_options(cli: Cli, db_conn: Conn, app_module: 
     assert result.exit_code == 0, result.output
     row = db_conn.execute("select key, task, args, next_run_at from goodjob_cron_entries")
     assert [r[:3] for r in row.fetchall()] == [("yearly", "greet", ["x"])]
+
+
+def test_operator_commands_on_a_locked_row_give_one_line_and_change_nothing(
+    cli: Cli, db_conn: Conn, db_connect: Callable[..., Conn]
+) -> None:
+    job_id = enqueue(db_conn, "t")
+    before = job(db_conn, job_id)
+    human = db_connect(autocommit=False)
+    human.execute("select 1 from goodjob_jobs where id = %s for update", (job_id,))
+    for args in (("retry", job_id), ("discard", job_id), ("reschedule", job_id, "--delay", "60")):
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        assert "SQLSTATE 55P03" in one_error_line(result)
+    human.rollback()
+    assert job(db_conn, job_id) == before

@@ -107,7 +107,7 @@ def test_worker_sessions_override_the_roles_timeouts(
         conn.close()
     assert shown == {
         "statement_timeout": "0",
-        "lock_timeout": "0",
+        "lock_timeout": "2s",  # the worker's own (reconnect.LOCK_TIMEOUT_S)
         "idle_session_timeout": "0",
         "idle_in_transaction_session_timeout": "0",
         "tcp_user_timeout": "30000",  # ms
