@@ -5,7 +5,7 @@
 -- jobs at as_of, paused queues, tasks and labels, max_jobs bounds, and the
 -- argument errors.
 begin;
-select plan(71);
+select plan(74);
 \ir helpers/goodjob_test.psql
 
 select goodjob_test.process() as p \gset
@@ -266,6 +266,10 @@ from unnest(array['0', '-1', '1001', 'null']) as n;
 select throws_ok(format('select goodjob_fetch_and_lock(%L, ''err'', 1, now() + interval ''1 hour'')',
                         '00000000-0000-0000-0000-00000000dead'),
                  'GJ009', 'unknown process 00000000-0000-0000-0000-00000000dead', 'an unregistered process is refused');
+select throws_ok(format('select goodjob_fetch_and_lock(%L, ''err'', 1, %L::timestamptz)', :'p', t),
+                 'GJ013', format('invalid as_of %s: pass a finite time or omit it', coalesce(t::text, 'null')),
+                 format('as_of %s is refused', coalesce(t::text, 'null')))
+from unnest(array['infinity', '-infinity', null]::timestamptz[]) as t;
 select throws_ok($$select goodjob_fetch_and_lock(null, 'err', 1)$$, 'GJ009', 'unknown process null',
                  'a null process is refused');
 select is(goodjob_test.error_field($$select goodjob_fetch_and_lock(null)$$, 'hint'),

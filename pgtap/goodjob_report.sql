@@ -10,7 +10,7 @@
 -- backoffs in detail are in goodjob_report_results.sql, which goes through
 -- this function.
 begin;
-select plan(41);
+select plan(44);
 \ir helpers/goodjob_test.psql
 
 select goodjob_test.process() as p \gset
@@ -213,6 +213,12 @@ from (values
   (array[:'j', :'k']::uuid[], '{1,1}', '{succeeded,NULL}', 'a null outcome'),
   (array[:'j']::uuid[], '{1}', '{""}', 'an empty outcome')
 ) as v(ids, attempts, outcomes, why);
+select throws_ok(
+  format('select goodjob_report(%L, %L::uuid[], ''{1}''::int[], ''{succeeded}''::text[], as_of => %L::timestamptz)', :'p', array[:'j']::uuid[], t),
+  'GJ013', format('invalid as_of %s: pass a finite time or omit it', coalesce(t::text, 'null')),
+  format('as_of %s is refused', coalesce(t::text, 'null')))
+from unnest(array['infinity', '-infinity', null]::timestamptz[]) as t;
+
 select is(goodjob_test.snapshot(), :'before', 'a malformed call changes nothing, not even its valid results');
 
 select * from finish();

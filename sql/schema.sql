@@ -1578,6 +1578,10 @@ begin
     raise exception 'invalid max_jobs %: must be between 1 and 1000', coalesce(max_jobs::text, 'null')
       using errcode = 'GJ008';
   end if;
+  if as_of is null or not isfinite(as_of) then
+    raise exception 'invalid as_of %: pass a finite time or omit it', coalesce(as_of::text, 'null')
+      using errcode = 'GJ013';
+  end if;
   if not exists (select 1 from goodjob_processes p where p.id = goodjob_fetch_and_lock.process_id) then
     raise exception 'unknown process %', coalesce(goodjob_fetch_and_lock.process_id::text, 'null')
       using errcode = 'GJ009', hint = 'Call goodjob_register_process first (or again, after a rescue).';
@@ -1738,7 +1742,7 @@ $$;
 -- Name: FUNCTION goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone) IS 'Claim up to max_jobs (1..1000) ready jobs for a registered process, by priority (smaller first), run_at, id, with FOR UPDATE SKIP LOCKED. queues: * (all), a,b (only these), +a,b (these, in order), -a,b (all but these). Due scheduled jobs are promoted first; paused queues, tasks and labels are skipped; a job whose concurrency key is at its task''s perform_limit or perform_throttle is passed over and keeps its place. Returns the claimed rows, already running with attempts incremented. Errors: GJ007, GJ008, GJ009.';
+COMMENT ON FUNCTION public.goodjob_fetch_and_lock(process_id uuid, queues text, max_jobs integer, as_of timestamp with time zone) IS 'Claim up to max_jobs (1..1000) ready jobs for a registered process, by priority (smaller first), run_at, id, with FOR UPDATE SKIP LOCKED. queues: * (all), a,b (only these), +a,b (these, in order), -a,b (all but these). Due scheduled jobs are promoted first; paused queues, tasks and labels are skipped; a job whose concurrency key is at its task''s perform_limit or perform_throttle is passed over and keeps its place. Returns the claimed rows, already running with attempts incremented. Errors: GJ007, GJ008, GJ009, GJ013 (as_of null or infinite).';
 
 --
 -- Name: goodjob_heartbeat(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -1878,6 +1882,10 @@ begin
     raise exception 'invalid results: ids must be unique and not null, attempts not null, outcomes one of succeeded, failed, discarded, retry; got outcomes %',
       outcomes using errcode = 'GJ013';
   end if;
+  if as_of is null or not isfinite(as_of) then
+    raise exception 'invalid as_of %: pass a finite time or omit it', coalesce(as_of::text, 'null')
+      using errcode = 'GJ013';
+  end if;
   select s.value #>> '{}' into v_policy from goodjob_settings s where s.key = 'preserve_job_records';
 
   return query
@@ -1969,7 +1977,7 @@ $$;
 -- Name: FUNCTION goodjob_report(process_id uuid, ids uuid[], attempts integer[], outcomes text[], error_classes text[], error_messages text[], error_backtraces text[], run_ats timestamp with time zone[], as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_report(process_id uuid, ids uuid[], attempts integer[], outcomes text[], error_classes text[], error_messages text[], error_backtraces text[], run_ats timestamp with time zone[], as_of timestamp with time zone) IS 'Record results of many attempts in one call, as parallel arrays: ids, attempts, outcomes (succeeded | failed: retry after the task''s backoff while attempts remain, else discarded | discarded | retry: again now or at run_ats[i], counting the attempt), and optional error_classes, error_messages, error_backtraces, run_ats. A result is accepted only while the job is running for this process and attempt (fencing); returns per result whether it was accepted, the new state and the next run time. Errors: GJ013.';
+COMMENT ON FUNCTION public.goodjob_report(process_id uuid, ids uuid[], attempts integer[], outcomes text[], error_classes text[], error_messages text[], error_backtraces text[], run_ats timestamp with time zone[], as_of timestamp with time zone) IS 'Record results of many attempts in one call, as parallel arrays: ids, attempts, outcomes (succeeded | failed: retry after the task''s backoff while attempts remain, else discarded | discarded | retry: again now or at run_ats[i], counting the attempt), and optional error_classes, error_messages, error_backtraces, run_ats. A result is accepted only while the job is running for this process and attempt (fencing); returns per result whether it was accepted, the new state and the next run time. Errors: GJ013 (also for an as_of that is null or infinite).';
 
 --
 -- Name: goodjob_report_results(uuid, jsonb, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -

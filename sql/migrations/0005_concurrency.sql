@@ -544,7 +544,8 @@ comment on function goodjob_enqueue_many(jsonb) is
 -- The generic plan is the same shape (one ordered index range per queue)
 -- whatever the arguments, and its cost estimate is high enough to trigger
 -- JIT compilation (milliseconds per call), hence jit = off.
--- Errors: GJ007 selector, GJ008 max_jobs, GJ009 unknown process.
+-- Errors: GJ007 selector, GJ008 max_jobs, GJ009 unknown process, GJ013 as_of
+-- null or infinite.
 create or replace function goodjob_fetch_and_lock(
   process_id uuid,
   queues text default '*',
@@ -569,6 +570,10 @@ begin
   if max_jobs is null or max_jobs < 1 or max_jobs > 1000 then
     raise exception 'invalid max_jobs %: must be between 1 and 1000', coalesce(max_jobs::text, 'null')
       using errcode = 'GJ008';
+  end if;
+  if as_of is null or not isfinite(as_of) then
+    raise exception 'invalid as_of %: pass a finite time or omit it', coalesce(as_of::text, 'null')
+      using errcode = 'GJ013';
   end if;
   if not exists (select 1 from goodjob_processes p where p.id = goodjob_fetch_and_lock.process_id) then
     raise exception 'unknown process %', coalesce(goodjob_fetch_and_lock.process_id::text, 'null')
@@ -726,7 +731,7 @@ begin
 end
 $$;
 comment on function goodjob_fetch_and_lock(uuid, text, int, timestamptz) is
-  'Claim up to max_jobs (1..1000) ready jobs for a registered process, by priority (smaller first), run_at, id, with FOR UPDATE SKIP LOCKED. queues: * (all), a,b (only these), +a,b (these, in order), -a,b (all but these). Due scheduled jobs are promoted first; paused queues, tasks and labels are skipped; a job whose concurrency key is at its task''s perform_limit or perform_throttle is passed over and keeps its place. Returns the claimed rows, already running with attempts incremented. Errors: GJ007, GJ008, GJ009.';
+  'Claim up to max_jobs (1..1000) ready jobs for a registered process, by priority (smaller first), run_at, id, with FOR UPDATE SKIP LOCKED. queues: * (all), a,b (only these), +a,b (these, in order), -a,b (all but these). Due scheduled jobs are promoted first; paused queues, tasks and labels are skipped; a job whose concurrency key is at its task''s perform_limit or perform_throttle is passed over and keeps its place. Returns the claimed rows, already running with attempts incremented. Errors: GJ007, GJ008, GJ009, GJ013 (as_of null or infinite).';
 
 -------------------------------------------------------------------------------
 -- Visibility

@@ -356,6 +356,10 @@ begin
     raise exception 'invalid results: ids must be unique and not null, attempts not null, outcomes one of succeeded, failed, discarded, retry; got outcomes %',
       outcomes using errcode = 'GJ013';
   end if;
+  if as_of is null or not isfinite(as_of) then
+    raise exception 'invalid as_of %: pass a finite time or omit it', coalesce(as_of::text, 'null')
+      using errcode = 'GJ013';
+  end if;
   select s.value #>> '{}' into v_policy from goodjob_settings s where s.key = 'preserve_job_records';
 
   return query
@@ -443,7 +447,7 @@ begin
 end
 $$;
 comment on function goodjob_report(uuid, uuid[], int[], text[], text[], text[], text[], timestamptz[], timestamptz) is
-  'Record results of many attempts in one call, as parallel arrays: ids, attempts, outcomes (succeeded | failed: retry after the task''s backoff while attempts remain, else discarded | discarded | retry: again now or at run_ats[i], counting the attempt), and optional error_classes, error_messages, error_backtraces, run_ats. A result is accepted only while the job is running for this process and attempt (fencing); returns per result whether it was accepted, the new state and the next run time. Errors: GJ013.';
+  'Record results of many attempts in one call, as parallel arrays: ids, attempts, outcomes (succeeded | failed: retry after the task''s backoff while attempts remain, else discarded | discarded | retry: again now or at run_ats[i], counting the attempt), and optional error_classes, error_messages, error_backtraces, run_ats. A result is accepted only while the job is running for this process and attempt (fencing); returns per result whether it was accepted, the new state and the next run time. Errors: GJ013 (also for an as_of that is null or infinite).';
 
 -------------------------------------------------------------------------------
 -- Batch functions
