@@ -170,7 +170,8 @@ class QueueDepth:
         self._refreshing = False
         self._conn: psycopg.Connection[Any] | None = None
         self._closed = False
-        self.notify_usage: float | None = None  # pg_notification_queue_usage(), last reading
+        # pg_notification_queue_usage(), last reading; written with the others.
+        self.notify_usage: float | None = None
 
     def read(self) -> dict[str, tuple[int, float]]:
         """The last reading; starts a refresh in the background when it is old."""
@@ -202,12 +203,13 @@ class QueueDepth:
     def _refresh(self) -> None:
         readings: dict[str, tuple[int, float]] | None = None
         horizon: tuple[int, float] | None = None
+        notify_usage: float | None = None
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = connect(self.url, role="metrics", connect_timeout=5)
             readings = db.ready_queues(self._conn)
             horizon = db.oldest_xmin(self._conn)
-            self.notify_usage = db.notification_queue_usage(self._conn)
+            notify_usage = db.notification_queue_usage(self._conn)
         except (psycopg.Error, OSError) as exc:
             logger.warning(
                 "metrics: reading queue depth failed (%s)", exc, extra={"action": "metrics_failed"}
@@ -221,6 +223,8 @@ class QueueDepth:
                 self._readings = readings
             if horizon is not None:
                 self._horizon = horizon
+            if notify_usage is not None:
+                self.notify_usage = notify_usage
             if self._closed:
                 close_quietly(self._conn)
                 self._conn = None
