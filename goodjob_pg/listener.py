@@ -156,8 +156,8 @@ class Listener:
     def open(self) -> UUID:
         """Connect, LISTEN, register and load the cache, in the caller's thread.
 
-        Raises whatever connecting raises: a worker that cannot reach its
-        database at start-up fails fast.
+        Raises whatever connecting raises (the worker's start-up decides
+        what to wait out: :func:`~goodjob_pg.reconnect.wait_until_usable`).
         """
         self._open()
         assert self.process_id is not None

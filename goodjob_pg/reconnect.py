@@ -33,6 +33,7 @@ from .ratelimit import reconnect_log
 
 __all__ = [
     "LOCK_TIMEOUT_S",
+    "STARTUP_UNREACHABLE_S",
     "Backoff",
     "Watchdog",
     "break_connection",
@@ -40,7 +41,8 @@ __all__ = [
     "connect",
     "is_read_only",
     "is_transient",
-    "wait_until_writable",
+    "is_unreachable",
+    "wait_until_usable",
 ]
 
 Conn = psycopg.Connection[Any]
@@ -126,30 +128,89 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (psycopg.OperationalError, OSError)) or is_read_only(exc)
 
 
-def wait_until_writable(attempt: Callable[[], T], stopped: Callable[[], bool]) -> T | None:
-    """Call ``attempt`` until it does not fail for a read-only server; None if ``stopped``.
+# How long a worker starting up waits for a server it cannot reach (down,
+# restarting, refusing connections) before it gives up with one error line.
+STARTUP_UNREACHABLE_S = 30.0
+# SQLSTATEs of a server that is there but not accepting sessions right now:
+# admin shutdown, crash shutdown, "the database system is starting up /
+# shutting down", too many connections.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_NOT_READY_MESSAGES = (
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "too many clients",
+    "terminating connection",
+)
 
-    For start-up against a hot standby (or a server that is read-only for
-    a while, as during a fail-over): retried with :class:`Backoff`, warnings
-    rate-limited; any other error is raised at once.
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True for a failure to reach or start a session on the server.
+
+    A refused or cut connection or a name that does not resolve (no
+    SQLSTATE), class 08, or a server shutting down or starting up. Not a
+    bad password (class 28) or an unknown database (3D000): those are
+    mistakes to report at once.
+    """
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate
+    if state is not None:
+        return state.startswith("08") or state in _UNAVAILABLE_SQLSTATES
+    # libpq reports a failed connection without a SQLSTATE; the server's
+    # FATAL line, when there is one, tells a server not ready yet from a
+    # refusal of these credentials or this database (reported at once, as is
+    # a FATAL line in another language).
+    message = str(exc)
+    if "FATAL:" not in message:
+        return True  # refused, reset, timed out, name not resolved
+    return any(reason in message for reason in _NOT_READY_MESSAGES)
+
+
+def wait_until_usable(
+    attempt: Callable[[], T],
+    stopped: Callable[[], bool],
+    *,
+    unreachable_for: float = STARTUP_UNREACHABLE_S,
+) -> T | None:
+    """Call ``attempt`` until it succeeds; None if ``stopped`` first.
+
+    For start-up. A read-only server (a hot standby, a fail-over under
+    way) is waited for as long as it takes; a server that cannot be
+    reached (:func:`is_unreachable`: down, restarting, refusing
+    connections) for up to ``unreachable_for`` seconds from the first
+    such failure, after which its error is raised. Tries are spaced by
+    :class:`Backoff`, warnings rate-limited; any other error is raised at
+    once.
     """
     backoff = Backoff()
+    unreachable_since: float | None = None
     while True:
         try:
             result = attempt()
         except psycopg.Error as exc:
-            if not is_read_only(exc):
+            if is_read_only(exc):
+                key, action = "server_read_only", "server_read_only"
+                what = "the server is read-only (%s); waiting for it to accept writes"
+            elif is_unreachable(exc):
+                now = time.monotonic()
+                unreachable_since = now if unreachable_since is None else unreachable_since
+                if now - unreachable_since >= unreachable_for:
+                    raise
+                key, action = "server_unreachable", "server_unreachable"
+                what = f"cannot reach the server (%s); waiting up to {unreachable_for:g} s for it"
+            else:
                 raise
             delay = backoff.next_delay()
             reconnect_log.warning(
                 logger,
-                "server_read_only",
-                "the server is read-only (%s); waiting for it to accept writes"
-                " (attempt %d, next in %.1f s)",
-                str(exc).strip().splitlines()[0],
+                key,
+                what + " (attempt %d, next in %.1f s)",
+                " ".join(str(exc).split()),
                 backoff.failures,
                 delay,
-                extra={"action": "server_read_only", "attempt": backoff.failures},
+                extra={"action": action, "attempt": backoff.failures},
             )
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline:
@@ -158,6 +219,7 @@ def wait_until_writable(attempt: Callable[[], T], stopped: Callable[[], bool]) -
                 time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
             continue
         reconnect_log.reset("server_read_only")
+        reconnect_log.reset("server_unreachable")
         return result
 
 

@@ -42,7 +42,7 @@ from .metrics import Metrics, QueueDepth
 from .pool_runner import Pool
 from .pools import PoolSpec, parse_queues
 from .probe import ProbeServer
-from .reconnect import Watchdog, wait_until_writable
+from .reconnect import Watchdog, wait_until_usable
 from .running import submit
 from .threadpool import DaemonExecutor
 from .wakeups import RunTimeCache
@@ -254,8 +254,9 @@ class Worker:
                     grace_period=self.config.cron_grace_period,
                 )
             # A read-only server (a standby, a fail-over under way): wait for
-            # it to accept writes instead of failing; stop if asked meanwhile.
-            self.process_id = wait_until_writable(self.listener.open, self._start_cancelled)
+            # it to accept writes; one that is down or restarting: wait up
+            # to STARTUP_UNREACHABLE_S; stop if asked meanwhile.
+            self.process_id = wait_until_usable(self.listener.open, self._start_cancelled)
             if self.process_id is None:
                 raise _StartCancelled
             if self.cron is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -99,6 +100,43 @@ def test_connected_probe_fails_while_database_unreachable(
         wait_for(lambda: get(worker, "/status/connected")[0] == 200, 20, interval=0.1)
     finally:
         worker.stop(timeout=2)
+        app.close()
+
+
+def test_worker_started_while_database_down_waits_for_it(
+    proxied_url: tuple[str, TCPProxy], db_url: str, db_conn: Conn
+) -> None:
+    """A worker starting during a restart waits for the server (not exit at once)."""
+    url, proxy = proxied_url
+    app = make_app(url, record_url=db_url)
+    with make_app(db_url) as direct:
+        job = direct.enqueue("noop")
+    proxy.refuse()
+    worker = Worker(app, WorkerConfig(poll_interval=1))
+    starting = threading.Thread(target=worker.start)
+    starting.start()
+    try:
+        time.sleep(1.5)
+        assert starting.is_alive() and worker.process_id is None  # still waiting
+        proxy.accept()
+        starting.join(30)
+        assert not starting.is_alive() and worker.process_id is not None
+        wait_for(lambda: finished(db_conn, job), 15)
+    finally:
+        proxy.accept()
+        starting.join(30)
+        worker.stop(timeout=2)
+        app.close()
+
+
+def test_worker_start_fails_at_once_on_an_unknown_database(db_url: str) -> None:
+    app = make_app(urlunsplit(urlsplit(db_url)._replace(path="/goodjob_no_such_database")))
+    try:
+        began = time.monotonic()
+        with pytest.raises(psycopg.OperationalError, match="goodjob_no_such_database"):
+            Worker(app, WorkerConfig(poll_interval=1)).start()
+        assert time.monotonic() - began < 10  # no wait for a mistake
+    finally:
         app.close()
 
 

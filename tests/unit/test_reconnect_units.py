@@ -11,7 +11,14 @@ import psycopg
 import pytest
 
 from goodjob_pg.ratelimit import LogLimiter
-from goodjob_pg.reconnect import Backoff, Watchdog, is_read_only, is_transient
+from goodjob_pg.reconnect import (
+    Backoff,
+    Watchdog,
+    is_read_only,
+    is_transient,
+    is_unreachable,
+    wait_until_usable,
+)
 
 
 def test_backoff_is_bounded_jittered_capped_and_resets() -> None:
@@ -103,6 +110,76 @@ def test_error_classes() -> None:
     for code in ("42501", "22023", "0A000", "GJ013"):
         exc = psycopg.errors.lookup(code)("x") if code != "GJ013" else psycopg.DatabaseError("x")
         assert not is_transient(exc), code
+
+
+def test_unreachable_is_a_server_not_there_not_a_mistake() -> None:
+    assert is_unreachable(psycopg.OperationalError("connection refused"))  # no SQLSTATE
+    for code in ("08006", "08001", "57P01", "57P02", "57P03", "53300"):
+        assert is_unreachable(psycopg.errors.lookup(code)("x")), code
+    for code in ("28P01", "28000", "3D000", "25006", "42501"):
+        assert not is_unreachable(psycopg.errors.lookup(code)("x")), code
+    assert not is_unreachable(OSError("reset"))
+    # libpq gives no SQLSTATE for a failed connection: the server's line decides
+    failed = 'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+    for reason in (
+        "FATAL:  the database system is starting up",
+        "FATAL:  the database system is shutting down",
+        "FATAL:  sorry, too many clients already",
+        "server closed the connection unexpectedly",
+        "Connection refused",
+    ):
+        assert is_unreachable(psycopg.OperationalError(failed + reason)), reason
+    for reason in (
+        'FATAL:  database "nosuchdb" does not exist',
+        'FATAL:  password authentication failed for user "app"',
+        'FATAL:  no pg_hba.conf entry for host "10.0.0.1"',
+    ):
+        assert not is_unreachable(psycopg.OperationalError(failed + reason)), reason
+
+
+class Flaky:
+    """An attempt that raises each of ``errors`` in turn, then returns "ok"."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def test_startup_waits_out_a_server_that_is_down_or_read_only() -> None:
+    attempt = Flaky(
+        psycopg.OperationalError("connection refused"),
+        psycopg.errors.lookup("57P03")("the database system is starting up"),
+        psycopg.errors.lookup("25006")("read-only transaction"),
+    )
+    assert wait_until_usable(attempt, lambda: False) == "ok"
+    assert attempt.calls == 4
+
+
+def test_startup_gives_up_on_an_unreachable_server_after_its_budget() -> None:
+    refused = psycopg.OperationalError("connection refused")
+    attempt = Flaky(*[refused] * 100)
+    with pytest.raises(psycopg.OperationalError, match="connection refused"):
+        wait_until_usable(attempt, lambda: False, unreachable_for=0.2)
+    assert 2 <= attempt.calls < 100
+
+
+def test_startup_reports_a_mistake_at_once() -> None:
+    attempt = Flaky(psycopg.errors.lookup("28P01")("password authentication failed"))
+    with pytest.raises(psycopg.errors.InvalidPassword):
+        wait_until_usable(attempt, lambda: False)
+    assert attempt.calls == 1
+
+
+def test_startup_wait_stops_when_asked() -> None:
+    attempt = Flaky(*[psycopg.OperationalError("refused")] * 100)
+    assert wait_until_usable(attempt, lambda: True) is None
+    assert attempt.calls == 1
 
 
 def test_watchdog_uses_the_shorter_of_its_limits() -> None:
