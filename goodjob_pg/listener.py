@@ -14,10 +14,10 @@ One connection per worker holds the process lease (the session advisory lock
   dead link too, so a black-holed connection is noticed within
   ``heartbeat_interval + ping_timeout`` (about 20 s by default, under two
   heartbeat intervals);
-* every ``rescue_interval`` seconds, ends the lease sessions of processes
-  whose heartbeat is older than ``stale_after`` (the backstop for a vanished
-  host, :func:`goodjob_pg.db.terminate_stale_processes`), then rescues the
-  jobs of dead processes;
+* every ``rescue_interval`` seconds, runs the sweep (:mod:`goodjob_pg.sweep`):
+  ends the lease sessions of processes whose heartbeat is older than
+  ``stale_after`` (the backstop for a vanished host), then rescues the jobs
+  of dead processes;
 * reloads the worker's run-time cache when it overflowed or a pool asked
   (a pool that starts waiting: jobs scheduled while none waited were never
   announced), at most every quarter second;
@@ -48,6 +48,7 @@ from .clock import database_clock
 from .errors import ProcessLeaseError
 from .ratelimit import reconnect_log
 from .reconnect import Backoff, Watchdog, close_quietly, connect
+from .sweep import sweep
 from .wakeups import RunTimeCache, parse_payload
 
 __all__ = ["CHANNEL", "Listener", "ListenerHooks", "channel_of"]
@@ -328,75 +329,15 @@ class Listener:
             )
 
     def _rescue(self, conn: psycopg.Connection[Any]) -> None:
-        # Sweeps take milliseconds (a few hundred rows at most): one that
-        # hangs for a heartbeat interval is a dead link, found as fast as a
-        # missed heartbeat would find it.
-        try:
-            with self._watchdog.watch(conn, "lease", limit=self.heartbeat_interval):
-                if self.stale_after is not None:
-                    self._end_stale(conn, self.stale_after)
-                count = db.rescue_dead_processes(conn)
-        except psycopg.errors.LockNotAvailable:
-            # Another session holds a row of a job to rescue (lock_timeout):
-            # nothing changed; the next rescue tries again.
-            logger.warning(
-                "rescue waited too long for a job row locked by another session;"
-                " retrying in %.0f s",
-                self.rescue_interval,
-                extra={"action": "rescue_lock_timeout"},
-            )
-            return
+        count = sweep(
+            conn,
+            self._watchdog,
+            limit=self.heartbeat_interval,
+            stale_after=self.stale_after,
+            retry_in=self.rescue_interval,
+        )
         if count:
-            logger.warning(
-                "rescued %d job(s) of dead worker processes",
-                count,
-                extra={"action": "jobs_rescued", "count": count},
-            )
             self._hooks.wake_all(fetch=True)
-
-    def _end_stale(self, conn: psycopg.Connection[Any], threshold: float) -> None:
-        """The heartbeat backstop: end the sessions of processes with stale heartbeats.
-
-        Never fatal: a server or role that cannot do it gets a (rate-limited)
-        warning, and the sweep goes on to the rescue.
-        """
-        try:
-            stale = db.terminate_stale_processes(conn, threshold)
-        except (psycopg.ProgrammingError, psycopg.errors.InsufficientPrivilege) as exc:
-            # Schema older than migration 0011, or EXECUTE not granted.
-            reconnect_log.warning(
-                logger,
-                "stale_check_failed",
-                "cannot check for stale worker processes (%s); run goodjob-pg migrate"
-                " (and sql/roles.sql, if installed)",
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
-                extra={"action": "stale_check_failed"},
-            )
-            return
-        for row in stale:
-            if row.terminated:
-                logger.warning(
-                    "ended the session (pid %d) of worker process %s: lease held, last"
-                    " heartbeat %s, over %g s ago; its jobs are rescued now",
-                    row.backend_pid,
-                    row.process_id,
-                    row.heartbeat_at.isoformat(),
-                    threshold,
-                    extra={"action": "stale_process_terminated", "process_id": str(row.process_id)},
-                )
-                continue
-            reconnect_log.warning(
-                logger,
-                f"stale_process_not_terminated:{row.process_id}",
-                "worker process %s holds its lease but its heartbeat is over %g s old, and"
-                " its session (pid %d) cannot be ended: %s. Give the role pg_signal_backend"
-                " (sql/roles.sql does), or run the workers under one role",
-                row.process_id,
-                threshold,
-                row.backend_pid,
-                row.error,
-                extra={"action": "stale_process_not_terminated", "process_id": str(row.process_id)},
-            )
 
     def _load_cache(self, conn: psycopg.Connection[Any]) -> None:
         if self._cache.max_size <= 0:

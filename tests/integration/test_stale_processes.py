@@ -136,7 +136,7 @@ def test_without_the_right_to_signal_it_reports_why_and_the_worker_goes_on(
             app,
             WorkerConfig(heartbeat_interval=0.2, rescue_interval=0.2, stale_process_threshold=1.0),
         )
-        with caplog.at_level(logging.WARNING, logger="goodjob_pg.listener"):
+        with caplog.at_level(logging.WARNING, logger="goodjob_pg.sweep"):
             worker.start()
             try:
                 wait_for(lambda: "cannot be ended" in caplog.text, 10)
