@@ -219,7 +219,12 @@ def run(
     pidfile: str | None,
     database_url: str | None,
 ) -> None:
-    """Run a worker until SIGTERM or SIGINT."""
+    """Run a worker until SIGTERM or SIGINT.
+
+    At start-up a database that is down or restarting is waited for (up to
+    30 s) and a read-only one until it accepts writes; a wrong password or
+    database name exits at once with one error line.
+    """
     from .worker import Worker, WorkerConfig
 
     try:

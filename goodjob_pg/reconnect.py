@@ -203,6 +203,10 @@ def wait_until_usable(
             else:
                 raise
             delay = backoff.next_delay()
+            if unreachable_since is not None and key == "server_unreachable":
+                # The last try comes when the budget runs out, not a backoff later.
+                left = unreachable_for - (time.monotonic() - unreachable_since)
+                delay = min(delay, max(0.0, left))
             reconnect_log.warning(
                 logger,
                 key,

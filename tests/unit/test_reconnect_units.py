@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from typing import Any
 
 import psycopg
@@ -161,12 +162,21 @@ def test_startup_waits_out_a_server_that_is_down_or_read_only() -> None:
     assert attempt.calls == 4
 
 
-def test_startup_gives_up_on_an_unreachable_server_after_its_budget() -> None:
+def test_startup_gives_up_on_an_unreachable_server_after_its_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each pause at the top of its jitter range: 0.1, 0.2, 0.4, 0.8, 1.6 s, ...
+    monkeypatch.setattr("goodjob_pg.reconnect.random.uniform", lambda low, high: high)
     refused = psycopg.OperationalError("connection refused")
     attempt = Flaky(*[refused] * 100)
+    began = time.monotonic()
     with pytest.raises(psycopg.OperationalError, match="connection refused"):
-        wait_until_usable(attempt, lambda: False, unreachable_for=0.2)
-    assert 2 <= attempt.calls < 100
+        wait_until_usable(attempt, lambda: False, unreachable_for=2.0)
+    waited = time.monotonic() - began
+    # The last try comes when the 2 s run out (after 1.5 s of pauses, 0.5 s
+    # more), not a whole pause later (1.6 s more, at 3.1 s).
+    assert attempt.calls == 6
+    assert 2.0 <= waited < 2.8, waited
 
 
 def test_startup_reports_a_mistake_at_once() -> None:
