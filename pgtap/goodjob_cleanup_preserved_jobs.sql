@@ -1,8 +1,9 @@
 -- goodjob_cleanup_preserved_jobs: deletes finished jobs (and their
 -- executions) that finished more than older_than before as_of, discarded
 -- ones unless include_discarded is false; never a waiting or running job.
+-- Then finished batches older than the same cut-off that no job belongs to.
 begin;
-select plan(19);
+select plan(30);
 \ir helpers/goodjob_test.psql
 
 select goodjob_test.process() as p \gset
@@ -65,6 +66,76 @@ select throws_ok($$select goodjob_cleanup_preserved_jobs(null)$$, 'GJ013',
 select is((goodjob_test.job(:'s_old')).state, 'succeeded', 'a refused cleanup deleted nothing');
 select is(goodjob_cleanup_preserved_jobs(older_than => interval '10000 years'), 0::bigint,
           'an older_than reaching before the earliest timestamp deletes nothing (no 22008)');
+
+-- Batches (0013). A batch of two members whose members, callback and batch
+-- all finished `age` ago (outcomes: the members' results, in id order).
+select goodjob_test.fresh_queue() as bq \gset
+create function pg_temp.finished_batch(p uuid, q text, age interval, outcomes text[]) returns uuid
+language plpgsql as $$
+declare
+  v_at timestamptz := now() - age;
+  v_batch uuid := goodjob_create_batch(on_finish => 'cb.fin', callback_queue => q);
+  v_ids uuid[];
+  v_attempts int[];
+begin
+  perform goodjob_add_batch_jobs(v_batch, jsonb_build_array(
+    jsonb_build_object('task', 'w', 'queue', q, 'max_attempts', 1),
+    jsonb_build_object('task', 'w', 'queue', q, 'max_attempts', 1)));
+  perform goodjob_enqueue_batch(v_batch);
+  select array_agg(f.id order by f.id), array_agg(f.attempts order by f.id) into v_ids, v_attempts
+    from goodjob_fetch_and_lock(p, q, 10, v_at) f;
+  perform goodjob_report(p, v_ids, v_attempts, outcomes, as_of => v_at);
+  select array_agg(f.id), array_agg(f.attempts) into v_ids, v_attempts
+    from goodjob_fetch_and_lock(p, q, 10, v_at) f;  -- the on_finish callback
+  perform goodjob_report(p, v_ids, v_attempts, array['succeeded'], as_of => v_at);
+  update goodjob_batches set finished_at = v_at where id = v_batch;
+  return v_batch;
+end
+$$;
+create function pg_temp.batch_rows(batch uuid) returns text language sql as $$
+  select format('batch %s, members %s, callbacks %s',
+                (select count(*) from goodjob_batches where id = batch),
+                (select count(*) from goodjob_jobs where batch_id = batch),
+                (select count(*) from goodjob_jobs where batch_callback_id = batch)) $$;
+
+select pg_temp.finished_batch(:'p', :'bq', '20 days', array['succeeded', 'succeeded']) as b_old \gset
+select pg_temp.finished_batch(:'p', :'bq', '20 days', array['succeeded', 'discarded']) as b_discarded \gset
+select pg_temp.finished_batch(:'p', :'bq', '1 day', array['succeeded', 'succeeded']) as b_new \gset
+select pg_temp.finished_batch(:'p', :'bq', '20 days', array['succeeded', 'succeeded']) as b_young_callback \gset
+update goodjob_jobs set finished_at = now() - interval '1 day' where batch_callback_id = :'b_young_callback';
+-- never enqueued, never finished
+select goodjob_create_batch() as b_idle \gset
+update goodjob_batches set created_at = now() - interval '1 year' where id = :'b_idle';
+select goodjob_create_batch(on_finish => 'cb.fin', callback_queue => :'bq') as b_pending \gset
+select goodjob_enqueue('w', queue => goodjob_test.fresh_queue(), batch_id => :'b_pending') as pending \gset
+select goodjob_enqueue_batch(:'b_pending');
+update goodjob_batches set created_at = now() - interval '1 year' where id = :'b_pending';
+select is((select count(*)::int from goodjob_batches where finished_at is not null), 4, 'four finished batches to start with');
+
+select is(goodjob_cleanup_preserved_jobs(include_discarded => false), 8::bigint,
+          'include_discarded false: the old batches'' succeeded members and callbacks go, with the job left above');
+select is(pg_temp.batch_rows(:'b_old'), 'batch 0, members 0, callbacks 0',
+          'a batch that finished before the cut-off goes with its members and callback');
+select is(pg_temp.batch_rows(:'b_discarded'), 'batch 1, members 1, callbacks 0',
+          'a batch whose discarded member is kept stays');
+select is(pg_temp.batch_rows(:'b_young_callback'), 'batch 1, members 0, callbacks 1',
+          'a batch whose callback job is younger than the cut-off stays');
+select is(pg_temp.batch_rows(:'b_new'), 'batch 1, members 2, callbacks 1', 'a batch finished a day ago stays');
+select is(pg_temp.batch_rows(:'b_idle') || ' / ' || pg_temp.batch_rows(:'b_pending'),
+          'batch 1, members 0, callbacks 0 / batch 1, members 1, callbacks 0',
+          'batches that never finished stay, however old');
+
+select is(goodjob_cleanup_preserved_jobs(), 1::bigint, 'with discarded jobs: the discarded member goes');
+select is(pg_temp.batch_rows(:'b_discarded'), 'batch 0, members 0, callbacks 0', 'and then its batch');
+
+-- The counters are checked too: a batch that says a member is still to
+-- finish is kept even when no member row is visible (a member being added).
+update goodjob_batches set jobs = jobs + 1 where id = :'b_young_callback';
+select is(goodjob_cleanup_preserved_jobs(as_of => now() + interval '14 days'), 4::bigint,
+          'a later cleanup deletes the young callback and the newer batch''s three jobs');
+select is(pg_temp.batch_rows(:'b_young_callback') || ' / ' || pg_temp.batch_rows(:'b_new'),
+          'batch 1, members 0, callbacks 0 / batch 0, members 0, callbacks 0',
+          'the batch whose counters say a member is pending stays; the newer batch goes');
 
 select * from finish();
 rollback;

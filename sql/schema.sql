@@ -883,6 +883,28 @@ begin
     v_total := v_total + v_chunk;
     exit when v_chunk < 1000;
   end loop;
+  -- Then the finished batches no job refers to any more (both lookups are
+  -- probes of the partial batch indexes on goodjob_jobs). The counters are
+  -- part of the test because they are re-read under the row lock: a member
+  -- added by a transaction that committed after this statement's snapshot
+  -- raised jobs above succeeded + discarded, so that batch is kept.
+  loop
+    with doomed as (
+      select b.id from goodjob_batches b
+      where b.finished_at < v_cutoff
+        and b.jobs = b.succeeded + b.discarded
+        and not exists (select from goodjob_jobs j where j.batch_id = b.id)
+        and not exists (select from goodjob_jobs j where j.batch_callback_id = b.id)
+      order by b.finished_at
+      limit 1000
+      for update skip locked
+    ),
+    batches_deleted as (
+      delete from goodjob_batches b using doomed d where b.id = d.id returning 1
+    )
+    select count(*) into v_chunk from batches_deleted;
+    exit when v_chunk < 1000;
+  end loop;
   return v_total;
 end
 $$;
@@ -891,7 +913,7 @@ $$;
 -- Name: FUNCTION goodjob_cleanup_preserved_jobs(older_than interval, include_discarded boolean, as_of timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval, include_discarded boolean, as_of timestamp with time zone) IS 'Delete succeeded (and, unless include_discarded is false, discarded) jobs that finished more than older_than before as_of, with their executions, in chunks of 1,000. Returns the number of jobs deleted. Errors: GJ013.';
+COMMENT ON FUNCTION public.goodjob_cleanup_preserved_jobs(older_than interval, include_discarded boolean, as_of timestamp with time zone) IS 'Delete succeeded (and, unless include_discarded is false, discarded) jobs that finished more than older_than before as_of, with their executions, in chunks of 1,000; then the batches that finished before the same cut-off and that no remaining job belongs to (as a member or a callback). Returns the number of jobs deleted. Errors: GJ013.';
 
 --
 -- Name: goodjob_create_batch(text, jsonb, text, text, text, text, integer, uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -2964,6 +2986,12 @@ ALTER TABLE ONLY public.goodjob_tasks
 
 ALTER TABLE ONLY public.goodjob_waiting_pools
     ADD CONSTRAINT goodjob_waiting_pools_pkey PRIMARY KEY (process_id, pool);
+
+--
+-- Name: goodjob_batches_finished_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goodjob_batches_finished_at_idx ON public.goodjob_batches USING btree (finished_at) WHERE (finished_at IS NOT NULL);
 
 --
 -- Name: goodjob_jobs_batch_callback_id_idx; Type: INDEX; Schema: public; Owner: -

@@ -10,9 +10,11 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from psycopg.types.json import Jsonb
 
 from goodjob_pg import App, Batch, current_job, errors
+from goodjob_pg.cli import main
 from tests.batch_tasks import add_batch_tasks
 from tests.tasks_fixture import create_side_table
 from tests.worker_process import spawn_cli, stop_process, wait_for
@@ -308,3 +310,31 @@ def test_status_shows_batches(app: App, db_url: str) -> None:
     assert "succeeded" in rows[str(batch.id)]
     data = CliRunner().invoke(main, ["status", "--json", "--database-url", db_url]).output
     assert '"nightly import"' in data
+
+
+def test_cleanup_deletes_a_finished_batch_once_its_jobs_are_gone(
+    app: App, db_conn: Conn, db_url: str
+) -> None:
+    cb = app.get_task("batch_callback")
+    noop = app.get_task("noop")
+    with app.batch(on_finish=cb) as done:
+        noop.enqueue()
+        noop.enqueue()
+    assert events(db_conn, done.id) == ["finish"]
+    unarmed = app.batch(on_finish=cb)  # its member runs, but it is never enqueued
+    with unarmed.add():
+        noop.enqueue()
+    assert app.find_batch(unarmed.id).finished_at is None
+
+    result = CliRunner().invoke(
+        main, ["cleanup-preserved-jobs", "--before-seconds-ago", "0", "--database-url", db_url]
+    )
+    assert result.exit_code == 0, result.output
+    with pytest.raises(errors.BatchNotFoundError):
+        app.find_batch(done.id)
+    left = db_conn.execute(
+        "select count(*) from goodjob_jobs where batch_id = %(b)s or batch_callback_id = %(b)s",
+        {"b": done.id},
+    ).fetchone()
+    assert left == (0,)
+    assert app.find_batch(unarmed.id).id == unarmed.id  # never finished: kept
