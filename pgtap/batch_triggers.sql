@@ -3,7 +3,7 @@
 -- its callbacks in the same transaction, once; batch members are kept
 -- whatever the preservation policy; batch-less jobs are not touched.
 begin;
-select plan(14);
+select plan(17);
 \ir helpers/goodjob_test.psql
 
 select goodjob_test.process() as p \gset
@@ -68,6 +68,26 @@ select pg_temp.run_all(:'p', :'q2', array['succeeded']);
 select is(pg_temp.callbacks(:'b2'), 'cb.fin:finish', 'a job added to a finished batch fires nothing');
 select goodjob_enqueue_batch(:'b2');
 select is(pg_temp.callbacks(:'b2'), 'cb.fin:finish,cb.fin:finish', 'enqueueing it again fires at once (nothing pending)');
+
+-- A callback whose task's enqueue limit is full is enqueued all the same
+-- (0014): it fires once and nothing would fire it again. It carries the
+-- task's key, so perform limits still apply to it.
+select goodjob_define_concurrency('cb.limited', total_limit => 1, perform_limit => 1);
+select goodjob_test.fresh_queue() as q3 \gset
+select goodjob_test.fresh_queue() as qh \gset
+select goodjob_enqueue('cb.limited', queue => :'qh') as holder \gset
+select is(goodjob_enqueue('cb.limited'), null, 'the callback task''s total_limit is full');
+select goodjob_create_batch(on_finish => 'cb.limited', callback_queue => :'q3', callback_priority => 7) as b3 \gset
+select goodjob_enqueue('w', queue => :'q3', batch_id => :'b3');
+select goodjob_enqueue_batch(:'b3');
+select pg_temp.run_all(:'p', :'q3', array['succeeded']);
+select results_eq(format($$select task, queue, priority, state, concurrency_key, args -> 1 ->> 'event'
+                            from goodjob_jobs where batch_callback_id = %L$$, :'b3'),
+                  format($$values ('cb.limited', %L, 7, 'queued', 'cb.limited', 'finish')$$, :'q3'),
+                  'the finish callback is enqueued past the full total_limit, keyed by its task');
+select count(*) from goodjob_fetch_and_lock(:'p', :'qh', 1);  -- the holder runs
+select is((select count(*)::int from goodjob_fetch_and_lock(:'p', :'q3', 10)), 0,
+          'perform_limit 1 still holds the callback back while the other cb.limited job runs');
 
 -- Jobs outside batches.
 select is((select count(*) from goodjob_batches where jobs <> succeeded + discarded + (select count(*) from goodjob_jobs j where j.batch_id = goodjob_batches.id and j.state not in ('succeeded', 'discarded'))),

@@ -349,19 +349,37 @@ CREATE FUNCTION public.goodjob__enqueue_batch_callback(batch public.goodjob_batc
     SET search_path TO 'public'
     AS $$
 declare
+  v_def goodjob_tasks%rowtype;
   v_id uuid;
 begin
   if task is null then
     return null;
   end if;
-  v_id := goodjob_enqueue(task => task,
-                          args => jsonb_build_array(batch.id, jsonb_build_object('event', event)),
-                          queue => batch.callback_queue,
-                          priority => batch.callback_priority);
-  update goodjob_jobs j set batch_callback_id = batch.id where j.id = v_id;
+  select * into v_def from goodjob_tasks t where t.name = goodjob__enqueue_batch_callback.task;
+  insert into goodjob_jobs as j (task, args, queue, priority, max_attempts, labels,
+                                 concurrency_key, batch_callback_id)
+  values (
+    goodjob__enqueue_batch_callback.task,
+    jsonb_build_array(batch.id, jsonb_build_object('event', event)),
+    coalesce(batch.callback_queue, v_def.queue, 'default'),
+    coalesce(batch.callback_priority, v_def.priority, 0),
+    coalesce(v_def.max_attempts, 25),
+    coalesce(v_def.labels, '{}'),
+    case when coalesce(v_def.total_limit, v_def.enqueue_limit, v_def.perform_limit,
+                       v_def.enqueue_throttle_limit, v_def.perform_throttle_limit) is not null
+         then goodjob__enqueue_batch_callback.task end,
+    batch.id
+  )
+  returning j.id into v_id;
   return v_id;
 end
 $$;
+
+--
+-- Name: FUNCTION goodjob__enqueue_batch_callback(batch public.goodjob_batches, task text, event text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.goodjob__enqueue_batch_callback(batch public.goodjob_batches, task text, event text) IS 'Internal: enqueue one callback job of a batch as task(batch_id, {"event": event}), with the task''s defaults and the batch''s callback queue and priority; never refused by enqueue-side concurrency limits (perform limits still apply). Null when the batch has no callback for the event.';
 
 --
 -- Name: goodjob__enqueue_for_cron(public.goodjob_cron_entries, timestamp with time zone, timestamp with time zone, jsonb, jsonb, text, integer, text[]); Type: FUNCTION; Schema: public; Owner: -
