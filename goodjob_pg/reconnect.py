@@ -239,10 +239,12 @@ class Backoff:
     """Exponential backoff with jitter (each delay uniform in [d/2, d]), capped.
 
     :param base: the first delay's upper bound in seconds.
-    :param cap: the largest delay.
+    :param cap: the largest delay. 10 s by default: a server that comes back
+        (a restart, a promoted standby) is found within 10 s, at the price
+        of one connection attempt per 5-10 s per connection while it is away.
     """
 
-    def __init__(self, base: float = 0.1, cap: float = 30.0) -> None:
+    def __init__(self, base: float = 0.1, cap: float = 10.0) -> None:
         self.base = base
         self.cap = cap
         self.failures = 0
