@@ -190,26 +190,25 @@ def wait_until_usable(
         try:
             result = attempt()
         except psycopg.Error as exc:
+            delay = backoff.next_delay()
             if is_read_only(exc):
-                key, action = "server_read_only", "server_read_only"
+                unreachable_since = None  # the server answered: a new outage starts afresh
+                action = "server_read_only"
                 what = "the server is read-only (%s); waiting for it to accept writes"
             elif is_unreachable(exc):
                 now = time.monotonic()
                 unreachable_since = now if unreachable_since is None else unreachable_since
-                if now - unreachable_since >= unreachable_for:
+                left = unreachable_for - (now - unreachable_since)
+                if left <= 0:
                     raise
-                key, action = "server_unreachable", "server_unreachable"
+                delay = min(delay, left)  # the last try comes when the budget runs out
+                action = "server_unreachable"
                 what = f"cannot reach the server (%s); waiting up to {unreachable_for:g} s for it"
             else:
                 raise
-            delay = backoff.next_delay()
-            if unreachable_since is not None and key == "server_unreachable":
-                # The last try comes when the budget runs out, not a backoff later.
-                left = unreachable_for - (time.monotonic() - unreachable_since)
-                delay = min(delay, max(0.0, left))
             reconnect_log.warning(
                 logger,
-                key,
+                action,
                 what + " (attempt %d, next in %.1f s)",
                 " ".join(str(exc).split()),
                 backoff.failures,
